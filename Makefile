@@ -1,0 +1,62 @@
+# Two commands do all set-up on a fresh machine: `make run` (the app + local services) and
+# `make test` (the whole suite against the real emulators). See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+PYTEST_ARGS ?=
+
+.PHONY: help setup emulators bootstrap run up down status test lint format bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(PY_STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(PY_STAMP) $(NODE_STAMP) ## create .venv, install Python and npm dependencies
+
+emulators: setup ## start Azurite and the Cosmos DB emulator in the background
+	$(PY) -m devhost.services emulators
+
+bootstrap: emulators ## create databases, containers and queues
+	$(PY) -m devhost.bootstrap
+
+run: setup ## run the app and its local services in the foreground (Ctrl-C stops all)
+	$(PY) -m devhost.services run
+
+up: setup ## start everything in the background; returns when /api/health is 200
+	$(PY) -m devhost.services up
+
+down: ## stop everything `make up`/`make run` started
+	@if [ -x $(PY) ]; then $(PY) -m devhost.services down; fi
+
+status: setup ## show which local services are up
+	$(PY) -m devhost.services status
+
+lint: setup ## ruff (lint + format check) and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy shared devhost
+
+format: setup ## apply ruff's formatting and safe fixes
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: setup lint ## the whole suite against real Azurite + Cosmos emulator
+	$(PY) -m devhost.services emulators
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup ## benchmarks (bench/), results into docs/benchmarks.md
+	$(PY) -m bench --help
+
+clean: down ## remove local state (emulator data, venv, node_modules)
+	rm -rf .azurite .run $(VENV) node_modules

@@ -1,0 +1,244 @@
+"""Start and stop the local stack: Azurite, the Cosmos DB emulator and the local host.
+
+Used by the Makefile (`make run`, `make up`, `make down`) and by the test suite. Each process
+started here is recorded in .run/<name>.pid with its log in .run/<name>.log; a service whose port
+already answers is left alone (and not stopped by us), so the commands are idempotent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_DIR = ROOT / ".run"
+BIN = ROOT / "node_modules" / ".bin"
+HOST_PORT = int(os.environ.get("DEVHOST_PORT", "7071"))
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    ports: tuple[int, ...]
+    command: tuple[str, ...]
+
+
+def emulators() -> list[Service]:
+    azurite = (
+        str(BIN / "azurite"),
+        "--silent",
+        "--disableTelemetry",
+        "--skipApiVersionCheck",
+        "--location",
+        str(ROOT / ".azurite"),
+        "--blobHost",
+        "127.0.0.1",
+        "--queueHost",
+        "127.0.0.1",
+        "--tableHost",
+        "127.0.0.1",
+    )
+    cosmos = (str(BIN / "cosmosdb-server"), "-p", "8081", "--no-ssl")
+    return [
+        Service("azurite", (10000, 10001, 10002), azurite),
+        Service("cosmos", (8081,), cosmos),
+    ]
+
+
+def host_service(workers: int = 2) -> Service:
+    command = (sys.executable, "-m", "devhost", "--port", str(HOST_PORT), "--workers", str(workers))
+    return Service("host", (HOST_PORT,), command)
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.3)
+        return sock.connect_ex((host, port)) == 0
+
+
+def _pidfile(name: str) -> Path:
+    return RUN_DIR / f"{name}.pid"
+
+
+def log_tail(name: str, lines: int = 40) -> str:
+    path = RUN_DIR / f"{name}.log"
+    if not path.exists():
+        return f"(no log at {path})"
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def start(service: Service, timeout: float = 60.0) -> bool:
+    """Start `service` in the background unless its ports answer; True if we started it."""
+    if all(port_open(p) for p in service.ports):
+        return False
+    if not Path(service.command[0]).exists() and service.command[0] != sys.executable:
+        raise SystemExit(f"{service.command[0]} is missing: run `npm ci` (make does it for you)")
+    RUN_DIR.mkdir(exist_ok=True)
+    (ROOT / ".azurite").mkdir(exist_ok=True)
+    log = open(RUN_DIR / f"{service.name}.log", "ab")  # noqa: SIM115 - handed to the child
+    proc = subprocess.Popen(
+        service.command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    _pidfile(service.name).write_text(str(proc.pid))
+    deadline = time.monotonic() + timeout
+    while not all(port_open(p) for p in service.ports):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(
+                f"{service.name} did not start (exit {proc.poll()}); log tail:\n"
+                + log_tail(service.name)
+            )
+        time.sleep(0.1)
+    return True
+
+
+def stop(name: str, timeout: float = 10.0) -> bool:
+    """Stop a process we started (its whole process group); True if one was running."""
+    path = _pidfile(name)
+    if not path.exists():
+        return False
+    pid = int(path.read_text().strip() or 0)
+    path.unlink()
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        return False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    os.killpg(pid, signal.SIGKILL)
+    return True
+
+
+def health(timeout: float = 5.0) -> tuple[int, dict[str, object]]:
+    url = f"http://127.0.0.1:{HOST_PORT}/api/health"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
+    except OSError as exc:
+        return 0, {"error": str(exc)}
+
+
+def wait_healthy(timeout: float = 120.0) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    status, body = 0, {}
+    while time.monotonic() < deadline:
+        status, body = health()
+        if status == 200:
+            return body
+        time.sleep(0.5)
+    raise SystemExit(
+        f"/api/health did not answer 200 within {timeout:.0f}s (last: {status} {body});"
+        f" host log tail:\n{log_tail('host')}"
+    )
+
+
+def start_emulators() -> list[str]:
+    return [s.name for s in emulators() if start(s)]
+
+
+def _post_json(path: str, body: dict[str, object]) -> tuple[int, bytes]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{HOST_PORT}{path}",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        return resp.status, resp.read()
+
+
+def show_it_working() -> None:
+    """One rank and one reward against the running host, so `make run` proves itself."""
+    sample = json.loads((ROOT / "docs" / "samples" / "rank-request.json").read_text())
+    status, body = _post_json("/api/personalizer/v1.0/rank", sample)
+    ranked = json.loads(body)
+    print(f"POST /api/personalizer/v1.0/rank -> {status}: rewardActionId={ranked['rewardActionId']}")
+    event = ranked["eventId"]
+    status, _ = _post_json(f"/api/personalizer/v1.0/events/{event}/reward", {"value": 1.0})
+    print(f"POST /api/personalizer/v1.0/events/{event}/reward -> {status}")
+
+
+def run_foreground(workers: int) -> None:
+    started = start_emulators()
+    from devhost import bootstrap
+
+    bootstrap.main([])
+    host = subprocess.Popen(host_service(workers).command, cwd=ROOT)
+    try:
+        wait_healthy()
+        print(json.dumps(health()[1]["dependencies"], indent=2))
+        show_it_working()
+        print(
+            f"\nrunning: http://localhost:{HOST_PORT}/api  (docs: /api/docs, health: /api/health)"
+            "\nCtrl-C stops the host and the emulators this command started."
+        )
+        host.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        host.terminate()
+        try:
+            host.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            host.kill()
+        for name in started:
+            stop(name)
+        print(f"stopped host{''.join(', ' + n for n in started)}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m devhost.services",
+        description="Start/stop the local stack (Azurite, Cosmos DB emulator, local host).",
+    )
+    parser.add_argument(
+        "action",
+        choices=["run", "emulators", "up", "down", "status"],
+        help="run: everything in the foreground, Ctrl-C stops it; emulators: start Azurite +"
+        " Cosmos; up: emulators + host in the background, wait for /api/health 200;"
+        " down: stop everything started here; status: show what runs",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="HTTP worker processes (up)")
+    args = parser.parse_args(argv)
+    if args.action == "run":
+        run_foreground(args.workers)
+    elif args.action == "emulators":
+        started = start_emulators()
+        print(f"emulators ready (started: {', '.join(started) or 'none, already running'})")
+    elif args.action == "up":
+        start_emulators()
+        from devhost import bootstrap
+
+        bootstrap.main([])
+        start(host_service(args.workers), timeout=120)
+        body = wait_healthy()
+        print(json.dumps(body, indent=2))
+        print(f"up: http://localhost:{HOST_PORT}/api (docs: /api/docs); `make down` stops it")
+    elif args.action == "down":
+        for name in ("host", *(s.name for s in emulators())):
+            if stop(name):
+                print(f"stopped {name}")
+    else:
+        for service in [*emulators(), host_service()]:
+            state = "up" if all(port_open(p) for p in service.ports) else "down"
+            print(f"{service.name:8} {state:5} ports {','.join(map(str, service.ports))}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,10 @@
+"""The function app: the ASGI HTTP surface plus the trigger blueprints. Nothing else lives here."""
+
+import azure.functions as func
+
+from functions import blueprints
+from functions.http_app import create_api
+
+app = func.AsgiFunctionApp(app=create_api(), http_auth_level=func.AuthLevel.ANONYMOUS)
+for blueprint in blueprints.ALL:
+    app.register_functions(blueprint)

@@ -1,0 +1,150 @@
+"""The HTTP surface: one FastAPI app, served by the Functions host through AsgiFunctionApp.
+
+Routes live under /api (the host's routePrefix). This module only wires routers, error mapping
+and the request-size guard; each router module is a thin door into shared/.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.errors import ApiError, error_body
+from shared.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+JSON_MEDIA = "application/json"
+
+
+def json_response(content: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(content), status_code, headers, media_type=JSON_MEDIA)
+
+
+def error_response(exc: ApiError) -> Response:
+    return json_response(exc.body(), exc.status, {"x-ms-error-code": exc.code})
+
+
+class BodyLimitMiddleware:
+    """Answers 413 for bodies over the limit, whether announced by Content-Length or streamed."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await self._reject(scope, send)
+                return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await self._reject(scope, send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _reject(self, scope: Scope, send: Send) -> None:
+        exc = ApiError(
+            413, "PayloadSizeExceeded", f"request body exceeds the limit of {self.limit} bytes"
+        )
+        await error_response(exc)(scope, _empty_receive, send)
+
+
+async def _empty_receive() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def _validation_message(request: Request, exc: RequestValidationError) -> tuple[str, str | None]:
+    content_type = request.headers.get("content-type", "")
+    errors = exc.errors()
+    if request.method in ("POST", "PUT", "PATCH") and "json" not in content_type.lower():
+        return f"Content-Type must be {JSON_MEDIA} (got {content_type or 'none'})", None
+    first = errors[0] if errors else {}
+    loc = [str(p) for p in first.get("loc", ()) if p != "body"]
+    target = ".".join(loc) or None
+    if first.get("type") == "json_invalid":
+        return f"Malformed JSON: {first.get('ctx', {}).get('error', 'cannot parse body')}", None
+    return f"{target + ': ' if target else ''}{first.get('msg', 'invalid request')}", target
+
+
+def _invalid_code(path: str) -> str:
+    """Personalizer's specific codes for rank and reward; BadRequest elsewhere."""
+    if path.endswith("/rank"):
+        return "InvalidRankRequest"
+    if path.endswith("/reward"):
+        return "InvalidRewardRequest"
+    return "BadRequest"
+
+
+def create_api() -> FastAPI:
+    from functions import health, personalizer
+
+    api = FastAPI(
+        title="Personalized offers",
+        description="Self-hosted, Personalizer-compatible Rank/Reward service and offers API.",
+        version="1.0.0",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+
+    @api.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> Response:
+        return error_response(exc)
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        message, target = _validation_message(request, exc)
+        code = _invalid_code(request.url.path)
+        return error_response(ApiError(400, code, message, target))
+
+    @api.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        codes = {404: "ResourceNotFound", 405: "MethodNotAllowed"}
+        message = (
+            f"no route for {request.method} {request.url.path}"
+            if exc.status_code in codes
+            else str(exc.detail)
+        )
+        return error_response(ApiError(exc.status_code, codes.get(exc.status_code, "Error"), message))
+
+    @api.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(ApiError(500, "InternalServerError", "internal error"))
+
+    api.include_router(health.router, prefix="/api")
+    for index, base in enumerate(personalizer.BASE_PATHS):
+        api.include_router(personalizer.router, prefix=base, include_in_schema=index == 0)
+    api.add_middleware(BodyLimitMiddleware, limit=get_settings().max_request_bytes)
+    return api

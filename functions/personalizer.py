@@ -1,0 +1,98 @@
+"""Personalizer-compatible routes: rank, reward, activate, service configuration and policy.
+
+Served under every base path the official clients use: /personalizer/v1.0, the v1.1 previews, and
+/personalizer?api-version=2022-09-01-preview. Each handler parses, calls shared/, answers.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import APIRouter, Depends, Header, Path
+from fastapi.responses import Response
+
+from functions.http_app import json_response
+from shared.contracts import (
+    MAX_ID_LENGTH,
+    PolicyContract,
+    RankRequest,
+    RankResponse,
+    RewardRequest,
+    ServiceConfiguration,
+)
+from shared.errors import ApiError, bad_request
+from shared.policy import PolicyError
+from shared.ranker import get_ranker
+from shared.serving import get_serving
+from shared.service_config import get_config_store
+from shared.settings import get_settings
+
+BASE_PATHS = (
+    "/api/personalizer/v1.0",
+    "/api/personalizer/v1.1-preview.1",
+    "/api/personalizer/v1.1-preview.2",
+    "/api/personalizer/v1.1-preview.3",
+    "/api/personalizer",
+)
+
+
+def require_key(ocp_apim_subscription_key: str | None = Header(default=None)) -> None:
+    """When PERSONALIZER_API_KEY is set, callers must send it as Personalizer clients do."""
+    expected = get_settings().api_key
+    if expected and not hmac.compare_digest(ocp_apim_subscription_key or "", expected):
+        raise ApiError(401, "PermissionDenied", "missing or wrong Ocp-Apim-Subscription-Key")
+
+
+EventId = Path(min_length=1, max_length=MAX_ID_LENGTH)
+router = APIRouter(tags=["personalizer"], dependencies=[Depends(require_key)])
+
+
+@router.post("/rank", status_code=201, response_model=RankResponse, summary="Rank actions")
+async def rank(request: RankRequest) -> Response:
+    return json_response(get_ranker().rank(request).response, 201)
+
+
+@router.post("/events/{eventId}/reward", status_code=204, summary="Report a reward (-1..1)")
+async def reward(body: RewardRequest, eventId: str = EventId) -> Response:
+    get_ranker().reward(eventId, body.value)
+    return Response(status_code=204)
+
+
+@router.post("/events/{eventId}/activate", status_code=204, summary="Activate a deferred event")
+def activate(eventId: str = EventId) -> Response:
+    get_ranker().activate(eventId)
+    return Response(status_code=204)
+
+
+@router.get("/configurations/service", response_model=ServiceConfiguration)
+def get_service_configuration() -> Response:
+    return json_response(get_config_store().service().model_dump())
+
+
+@router.put("/configurations/service", response_model=ServiceConfiguration)
+def put_service_configuration(config: ServiceConfiguration) -> Response:
+    stored = get_config_store().put_service(config)
+    get_serving().refresh_config()  # this instance at once; others within CONFIG_CACHE_SECONDS
+    return json_response(stored.model_dump())
+
+
+@router.get("/configurations/policy", response_model=PolicyContract)
+def get_policy() -> Response:
+    return json_response(get_config_store().policy().contract().model_dump())
+
+
+@router.put("/configurations/policy", response_model=PolicyContract)
+def put_policy(contract: PolicyContract) -> Response:
+    try:
+        policy = get_config_store().put_policy(contract)
+    except PolicyError as exc:
+        raise bad_request(str(exc), target="arguments") from exc
+    get_serving().refresh_config()
+    return json_response(policy.contract().model_dump())
+
+
+@router.delete("/configurations/policy", response_model=PolicyContract)
+def reset_policy() -> Response:
+    policy = get_config_store().reset_policy()
+    get_serving().refresh_config()
+    return json_response(policy.contract().model_dump())

@@ -1,0 +1,83 @@
+// Cosmos DB for NoSQL, serverless, keys disabled (Entra ID data-plane RBAC only).
+// Database `offers` with containers `events` and `config`. Containers are created here because
+// data-plane RBAC cannot create databases or containers.
+
+@description('Cosmos DB account name (3-44 lowercase letters, digits, hyphens).')
+@minLength(3)
+@maxLength(44)
+param name string
+
+@description('Azure region.')
+param location string
+
+@description('Tags applied to the account.')
+param tags object = {}
+
+@description('SQL database name.')
+param databaseName string = 'offers'
+
+@description('Containers to create, all partitioned on /id.')
+param containerNames array = [
+  'events'
+  'config'
+]
+
+resource account 'Microsoft.DocumentDB/databaseAccounts@2024-05-15' = {
+  name: name
+  location: location
+  tags: tags
+  kind: 'GlobalDocumentDB'
+  properties: {
+    databaseAccountOfferType: 'Standard'
+    disableLocalAuth: true
+    publicNetworkAccess: 'Enabled'
+    enableAutomaticFailover: false
+    enableMultipleWriteLocations: false
+    consistencyPolicy: {
+      defaultConsistencyLevel: 'Session'
+    }
+    locations: [
+      {
+        locationName: location
+        failoverPriority: 0
+        isZoneRedundant: false
+      }
+    ]
+    capabilities: [
+      {
+        name: 'EnableServerless'
+      }
+    ]
+  }
+}
+
+resource database 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2024-05-15' = {
+  parent: account
+  name: databaseName
+  properties: {
+    resource: {
+      id: databaseName
+    }
+  }
+}
+
+resource containers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@2024-05-15' = [for containerName in containerNames: {
+  parent: database
+  name: containerName
+  properties: {
+    resource: {
+      id: containerName
+      partitionKey: {
+        paths: [
+          '/id'
+        ]
+        kind: 'Hash'
+      }
+    }
+  }
+}]
+
+output id string = account.id
+output name string = account.name
+output endpoint string = account.properties.documentEndpoint
+output databaseName string = database.name

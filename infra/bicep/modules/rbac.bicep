@@ -1,0 +1,96 @@
+// Data-plane role assignments for one principal (the function app's managed identity, or the
+// deploying user so that local runs and tools work against the same resources without keys).
+
+@description('Object (principal) id to grant the roles to.')
+param principalId string
+
+@description('Principal type of principalId.')
+@allowed([
+  'ServicePrincipal'
+  'User'
+  'Group'
+])
+param principalType string = 'ServicePrincipal'
+
+@description('Storage account name.')
+param storageAccountName string
+
+@description('Event Hubs namespace name.')
+param eventHubsNamespaceName string
+
+@description('Application Insights component name.')
+param appInsightsName string
+
+@description('Cosmos DB account name.')
+param cosmosAccountName string
+
+// Built-in role definition ids (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles)
+var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+var storageQueueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+var eventHubsDataOwner = 'f526a384-b230-433a-b45c-95f59c4a2dec'
+var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
+// Cosmos DB data-plane role (sqlRoleDefinitions on the account, not an Azure RBAC role)
+var cosmosBuiltInDataContributor = '00000000-0000-0000-0000-000000000002'
+
+var storageRoleIds = [
+  storageBlobDataOwner
+  storageQueueDataContributor
+  storageTableDataContributor
+]
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: storageAccountName
+}
+
+resource eventHubsNamespace 'Microsoft.EventHub/namespaces@2024-01-01' existing = {
+  name: eventHubsNamespaceName
+}
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: appInsightsName
+}
+
+resource cosmos 'Microsoft.DocumentDB/databaseAccounts@2024-05-15' existing = {
+  name: cosmosAccountName
+}
+
+resource storageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for roleId in storageRoleIds: {
+  name: guid(storage.id, principalId, roleId)
+  scope: storage
+  properties: {
+    principalId: principalId
+    principalType: principalType
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
+  }
+}]
+
+resource eventHubsRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(eventHubsNamespace.id, principalId, eventHubsDataOwner)
+  scope: eventHubsNamespace
+  properties: {
+    principalId: principalId
+    principalType: principalType
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', eventHubsDataOwner)
+  }
+}
+
+resource metricsPublisherRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(appInsights.id, principalId, monitoringMetricsPublisher)
+  scope: appInsights
+  properties: {
+    principalId: principalId
+    principalType: principalType
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', monitoringMetricsPublisher)
+  }
+}
+
+resource cosmosDataRole 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2024-05-15' = {
+  parent: cosmos
+  name: guid(cosmos.id, principalId, cosmosBuiltInDataContributor)
+  properties: {
+    principalId: principalId
+    roleDefinitionId: '${cosmos.id}/sqlRoleDefinitions/${cosmosBuiltInDataContributor}'
+    scope: cosmos.id
+  }
+}

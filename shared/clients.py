@@ -1,0 +1,161 @@
+"""SDK clients: created once per worker, lazily, replaceable in tests.
+
+Every connection works two ways, as the Functions host's own bindings do:
+- a connection string in `<NAME>` (local emulators), or
+- identity-based settings `<NAME>__accountName` / `__blobServiceUri` / `__queueServiceUri`
+  (storage), `<NAME>__fullyQualifiedNamespace` (Event Hubs), `<NAME>__accountEndpoint` (Cosmos),
+  authenticated with a managed identity (`<NAME>__credential=managedidentity`, `<NAME>__clientId`)
+  or DefaultAzureCredential.
+Clients per call exhaust sockets, so everything here is cached until `reset()`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from shared.settings import get_settings
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+    from azure.cosmos import CosmosClient
+    from azure.storage.blob import BlobServiceClient
+    from azure.storage.queue import QueueServiceClient
+
+_lock = threading.Lock()
+_cache: dict[str, Any] = {}
+
+
+class ConnectionMissing(RuntimeError):
+    """Raised when neither a connection string nor identity settings are present."""
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A resolved connection: a connection string, or an endpoint plus a credential."""
+
+    name: str
+    connection_string: str = ""
+    endpoint: str = ""
+    queue_endpoint: str = ""
+
+    @property
+    def uses_identity(self) -> bool:
+        return not self.connection_string
+
+
+def _env(name: str) -> str:
+    return os.environ.get(name, "").strip()
+
+
+def credential_for(name: str) -> TokenCredential:
+    """The identity for connection `name`, following the Functions `__credential` convention."""
+    from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
+
+    client_id = _env(f"{name}__clientId") or _env("AZURE_CLIENT_ID") or None
+    if _env(f"{name}__credential").lower() == "managedidentity":
+        return ManagedIdentityCredential(client_id=client_id)
+    return DefaultAzureCredential(managed_identity_client_id=client_id)
+
+
+def storage_connection(name: str) -> Connection:
+    if conn := _env(name):
+        return Connection(name, connection_string=conn)
+    account = _env(f"{name}__accountName")
+    blob = _env(f"{name}__blobServiceUri") or (
+        f"https://{account}.blob.core.windows.net" if account else ""
+    )
+    queue = _env(f"{name}__queueServiceUri") or (
+        f"https://{account}.queue.core.windows.net" if account else ""
+    )
+    if not blob:
+        raise ConnectionMissing(f"set {name} or {name}__accountName")
+    return Connection(name, endpoint=blob, queue_endpoint=queue)
+
+
+def cosmos_connection(name: str) -> Connection:
+    if conn := _env(name):
+        return Connection(name, connection_string=conn)
+    if endpoint := _env(f"{name}__accountEndpoint"):
+        return Connection(name, endpoint=endpoint)
+    raise ConnectionMissing(f"set {name} or {name}__accountEndpoint")
+
+
+def eventhub_connection(name: str) -> Connection | None:
+    """None means no Event Hubs namespace: publishers fall back to the local queue stand-in."""
+    if conn := _env(name):
+        return Connection(name, connection_string=conn)
+    if namespace := _env(f"{name}__fullyQualifiedNamespace"):
+        return Connection(name, endpoint=namespace)
+    return None
+
+
+def parse_connection_string(conn: str) -> dict[str, str]:
+    parts = (p.split("=", 1) for p in conn.split(";") if "=" in p)
+    return {k.strip(): v.strip() for k, v in parts}
+
+
+def cached(key: str, factory: Any) -> Any:
+    client = _cache.get(key)
+    if client is None:
+        with _lock:
+            client = _cache.get(key)
+            if client is None:
+                client = factory()
+                _cache[key] = client
+    return client
+
+
+def blob_service() -> BlobServiceClient:
+    def make() -> BlobServiceClient:
+        from azure.storage.blob import BlobServiceClient
+
+        conn = storage_connection(get_settings().storage_connection_name)
+        if conn.uses_identity:
+            return BlobServiceClient(conn.endpoint, credential=credential_for(conn.name))
+        return BlobServiceClient.from_connection_string(conn.connection_string)
+
+    return cached("blob", make)  # type: ignore[no-any-return]
+
+
+def queue_service() -> QueueServiceClient:
+    def make() -> QueueServiceClient:
+        from azure.storage.queue import QueueServiceClient
+
+        conn = storage_connection(get_settings().storage_connection_name)
+        if conn.uses_identity:
+            return QueueServiceClient(conn.queue_endpoint, credential=credential_for(conn.name))
+        return QueueServiceClient.from_connection_string(conn.connection_string)
+
+    return cached("queue", make)  # type: ignore[no-any-return]
+
+
+def cosmos_client() -> CosmosClient:
+    def make() -> CosmosClient:
+        from azure.cosmos import CosmosClient
+
+        conn = cosmos_connection(get_settings().cosmos_connection_name)
+        if conn.uses_identity:
+            return CosmosClient(conn.endpoint, credential=credential_for(conn.name))
+        parts = parse_connection_string(conn.connection_string)
+        endpoint, key = parts.get("AccountEndpoint", ""), parts.get("AccountKey", "")
+        # The local emulator speaks plain http and advertises an https location: following it
+        # fails (WRONG_VERSION_NUMBER), so discovery is off for http endpoints only.
+        local = endpoint.startswith("http://")
+        return CosmosClient(endpoint, credential=key, enable_endpoint_discovery=not local)
+
+    return cached("cosmos", make)  # type: ignore[no-any-return]
+
+
+def set_client(key: str, client: Any) -> None:
+    """Replace a cached client (tests)."""
+    with _lock:
+        _cache[key] = client
+
+
+def reset() -> None:
+    """Forget every cached client (tests, and after settings change)."""
+    with _lock:
+        _cache.clear()

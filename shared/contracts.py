@@ -1,0 +1,138 @@
+"""Request and configuration shapes of the Personalizer API (v1.0 / v1.1-preview.3 / 2022-09).
+
+Pydantic checks types and bounds; rules that need the features themselves (a context with no
+features) live in shared/ranker.py. Unknown fields are ignored, as Personalizer does.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+
+MAX_ACTIONS = 50
+MAX_ID_LENGTH = 256
+LEARNING_MODES = ("Online", "Apprentice", "LoggingOnly")
+REWARD_AGGREGATIONS = ("earliest", "sum")
+
+_duration = TypeAdapter(timedelta)
+
+
+def parse_duration(value: str) -> timedelta:
+    """ISO-8601 duration (PT10M) or hh:mm:ss, as Personalizer accepts."""
+    return _duration.validate_python(value)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+FeatureList = list[dict[str, Any]]
+
+
+class RankableAction(_Model):
+    id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    features: FeatureList = Field(default_factory=list)
+
+
+class RankRequest(_Model):
+    contextFeatures: FeatureList = Field(min_length=1)
+    actions: list[RankableAction] = Field(min_length=1, max_length=MAX_ACTIONS)
+    excludedActions: list[str] = Field(default_factory=list)
+    eventId: str | None = Field(default=None, min_length=1, max_length=MAX_ID_LENGTH)
+    deferActivation: bool = False
+
+    @model_validator(mode="after")
+    def _ids_consistent(self) -> RankRequest:
+        ids = [a.id for a in self.actions]
+        seen: set[str] = set()
+        for action_id in ids:
+            if action_id in seen:
+                raise ValueError(f"duplicate action id {action_id!r}")
+            seen.add(action_id)
+        unknown = [a for a in self.excludedActions if a not in seen]
+        if unknown:
+            raise ValueError(f"excludedActions names unknown action ids {unknown[:5]}")
+        if seen.issubset(self.excludedActions):
+            raise ValueError("every action is excluded; nothing left to rank")
+        return self
+
+
+class RankedAction(_Model):
+    id: str
+    probability: float
+
+
+class RankResponse(_Model):
+    ranking: list[RankedAction]
+    eventId: str
+    rewardActionId: str
+
+
+class RewardRequest(_Model):
+    value: float
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _strict_number(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError("value must be a number")
+        if not math.isfinite(value) or not -1.0 <= value <= 1.0:
+            raise ValueError("value must be between -1 and 1")
+        return value
+
+
+class ServiceConfiguration(_Model):
+    rewardWaitTime: str
+    defaultReward: float = Field(ge=-1.0, le=1.0)
+    rewardAggregation: Literal["earliest", "sum"]
+    explorationPercentage: float = Field(ge=0.0, le=1.0)
+    modelExportFrequency: str
+    logRetentionDays: int = Field(ge=-1)
+    learningMode: Literal["Online", "Apprentice", "LoggingOnly"] = "Online"
+    lastConfigurationEditDate: str | None = None
+
+    @field_validator("rewardWaitTime")
+    @classmethod
+    def _wait(cls, value: str) -> str:
+        # Personalizer allows 5 s to 2 days; we allow 1 s so local demos and tests run quickly.
+        return _bounded_duration(value, "rewardWaitTime", timedelta(seconds=1), timedelta(days=2))
+
+    @field_validator("modelExportFrequency")
+    @classmethod
+    def _export(cls, value: str) -> str:
+        return _bounded_duration(
+            value, "modelExportFrequency", timedelta(seconds=1), timedelta(days=1)
+        )
+
+    @field_validator("logRetentionDays")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("logRetentionDays must be -1 (forever) or at least 1")
+        return value
+
+    @property
+    def reward_wait(self) -> timedelta:
+        return parse_duration(self.rewardWaitTime)
+
+    @property
+    def export_every(self) -> timedelta:
+        return parse_duration(self.modelExportFrequency)
+
+
+def _bounded_duration(value: str, name: str, low: timedelta, high: timedelta) -> str:
+    try:
+        duration = parse_duration(value)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an ISO-8601 duration such as PT10M") from exc
+    if not low <= duration <= high:
+        raise ValueError(f"{name} must be between {low} and {high}")
+    return value
+
+
+class PolicyContract(_Model):
+    name: str = Field(min_length=1, max_length=256)
+    arguments: str = Field(min_length=1, max_length=1024)

@@ -1,0 +1,69 @@
+"""Joined events as Decision Service JSON lines that plain `vw --dsjson --cb_explore_adf` reads.
+
+The `c` object is derived from the very VW text lines the learner trains on (shared/features.py),
+so offline VW sees exactly the features the service learned from: every feature becomes a
+`"name": value` pair in its namespace (one-hot strings are already `key=value` names, flags are 1).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared import features
+from shared.decision_events import chosen_index, probability_of_choice
+
+Namespaces = dict[str, dict[str, float]]
+
+
+def _number(text: str) -> float:
+    value = float(text)
+    return int(value) if value.is_integer() else value
+
+
+def line_to_json(line: str) -> Namespaces:
+    """`shared |ns a=b c:2 flag |m x` -> {"ns": {"a=b": 1, "c": 2, "flag": 1}, "m": {"x": 1}}.
+
+    Tokens never contain spaces, pipes or colons other than VW's own (features.escape)."""
+    namespaces: Namespaces = {}
+    for segment in line.split("|")[1:]:
+        name, _, body = segment.partition(" ")
+        target = namespaces.setdefault(name or " ", {})
+        for token in body.split():
+            feature, _, value = token.partition(":")
+            target[feature] = _number(value) if value else 1
+    return namespaces
+
+
+def _vw_json(namespaces: Namespaces) -> dict[str, Any]:
+    """VW JSON puts top-level scalars in the default namespace, objects in named ones."""
+    out: dict[str, Any] = dict(namespaces.pop(" ", {}))
+    out.update(namespaces)
+    return out
+
+
+def joined_line(doc: dict[str, Any], reward: float, skip_learn: bool = False) -> dict[str, Any]:
+    decision = doc["decision"]
+    context, _ = features.context_line(decision["_context"])
+    actions = [_vw_json(line_to_json(features.action_line(f)[0])) for f in decision["_actions"]]
+    chosen = chosen_index(decision)
+    observations = [
+        {"v": r["v"], "EventId": doc["id"], "ActionTaken": False}
+        for r in sorted(doc.get("rewards", {}).values(), key=lambda r: r["t"])
+    ]
+    line: dict[str, Any] = {
+        "_label_cost": -reward,
+        "_label_probability": probability_of_choice(decision),
+        "_label_Action": chosen + 1,
+        "_labelIndex": chosen,
+        "o": observations,
+        "Timestamp": decision["Timestamp"],
+        "Version": "1",
+        "EventId": doc["id"],
+        "a": decision["a"],
+        "c": {**_vw_json(line_to_json(context)), "_multi": actions},
+        "p": decision["p"],
+        "VWState": decision["VWState"],
+    }
+    if skip_learn:
+        line["_skipLearn"] = True
+    return line

@@ -1,0 +1,133 @@
+"""The model in Blob storage: `models/current.vw` plus metadata, guarded by its ETag.
+
+A trainer saves only if the blob is still at the ETag it started from (or still absent), so two
+trainers never overwrite each other. Each saved version is also kept as `versions/v00000042.vw`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
+
+from shared import clients
+from shared.settings import get_settings
+
+if TYPE_CHECKING:
+    from azure.storage.blob import ContainerClient
+
+CURRENT = "current.vw"
+
+
+class ModelConflict(Exception):
+    """Another trainer saved first (the ETag moved)."""
+
+
+@dataclass(frozen=True)
+class ModelMeta:
+    version: int
+    run_id: str
+    policy: str  # VW arguments the model was trained with
+    events_learned: int  # total since the policy was set
+    updated_at: float  # unix seconds
+    archive_path: str = ""
+
+    def to_metadata(self) -> dict[str, str]:
+        return {k: str(v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_metadata(cls, metadata: dict[str, str]) -> ModelMeta:
+        m = {k.lower(): v for k, v in metadata.items()}  # blob metadata keys come back lowercased
+        return cls(
+            version=int(m.get("version", 0)),
+            run_id=m.get("run_id", ""),
+            policy=m.get("policy", ""),
+            events_learned=int(m.get("events_learned", 0)),
+            updated_at=float(m.get("updated_at", 0.0)),
+            archive_path=m.get("archive_path", ""),
+        )
+
+
+@dataclass(frozen=True)
+class StoredModel:
+    data: bytes
+    etag: str
+    meta: ModelMeta
+
+
+def version_blob(version: int) -> str:
+    return f"versions/v{version:08d}.vw"
+
+
+class ModelStore:
+    def __init__(self, container: ContainerClient) -> None:
+        self._container = container
+
+    def head(self) -> tuple[str, ModelMeta] | None:
+        """ETag and metadata of the current model, without its bytes (cheap; used for polling)."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            props = self._container.get_blob_client(CURRENT).get_blob_properties()
+        except ResourceNotFoundError:
+            return None
+        return props.etag, ModelMeta.from_metadata(props.metadata)
+
+    def load(self) -> StoredModel | None:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            downloader = self._container.get_blob_client(CURRENT).download_blob()
+        except ResourceNotFoundError:
+            return None
+        data = downloader.readall()
+        props = downloader.properties
+        return StoredModel(data, props.etag, ModelMeta.from_metadata(props.metadata))
+
+    def save(self, data: bytes, meta: ModelMeta, expected_etag: str | None) -> str:
+        """Write the model if nobody else did since `expected_etag` (None: must not exist yet)."""
+        from azure.core import MatchConditions
+        from azure.core.exceptions import ResourceExistsError, ResourceModifiedError
+
+        blob = self._container.get_blob_client(CURRENT)
+        try:
+            if expected_etag is None:
+                result = blob.upload_blob(data, overwrite=False, metadata=meta.to_metadata())
+            else:
+                result = blob.upload_blob(
+                    data,
+                    overwrite=True,
+                    metadata=meta.to_metadata(),
+                    etag=expected_etag,
+                    match_condition=MatchConditions.IfNotModified,
+                )
+        except (ResourceExistsError, ResourceModifiedError) as exc:
+            raise ModelConflict(str(exc)) from exc
+        self._container.get_blob_client(version_blob(meta.version)).upload_blob(
+            data, overwrite=True, metadata=meta.to_metadata()
+        )
+        return str(result["etag"])
+
+    def load_version(self, version: int) -> bytes | None:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            return self._container.get_blob_client(version_blob(version)).download_blob().readall()
+        except ResourceNotFoundError:
+            return None
+
+    def delete(self) -> bool:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            self._container.get_blob_client(CURRENT).delete_blob()
+            return True
+        except ResourceNotFoundError:
+            return False
+
+
+def get_model_store() -> ModelStore:
+    def make() -> ModelStore:
+        container = clients.blob_service().get_container_client(get_settings().models_container)
+        return ModelStore(container)
+
+    return clients.cached("model_store", make)  # type: ignore[no-any-return]

@@ -1,0 +1,109 @@
+"""Learning policies: VW command lines, their validation, and how exploration is applied.
+
+The default policy was chosen by measurement (bench/policy_compare.py, docs/benchmarks.md), not
+copied from Personalizer's `--epsilon 0.2`.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+from shared.contracts import PolicyContract
+
+DEFAULT_POLICY = PolicyContract(
+    name="squarecb-quadratic",
+    arguments="--cb_explore_adf --squarecb -q ::",
+)
+
+# Exploration algorithms other than epsilon-greedy: with none of these VW explores with epsilon.
+_OTHER_EXPLORERS = {
+    "--squarecb",
+    "--bag",
+    "--cover",
+    "--softmax",
+    "--regcb",
+    "--regcbopt",
+    "--synthcover",
+    "--rnd",
+    "--first",
+    "--large_action_space",
+}
+# Input formats are ours to choose (text); Personalizer policies often carry --dsjson.
+_DROPPED = {"--dsjson", "--json", "--quiet"}
+# Options that read or write files on the server are never accepted from a caller.
+_FORBIDDEN = {
+    "-i",
+    "--initial_regressor",
+    "-f",
+    "--final_regressor",
+    "-d",
+    "--data",
+    "--cache_file",
+    "-c",
+    "--cache",
+    "-p",
+    "--predictions",
+    "-r",
+    "--raw_predictions",
+    "--readable_model",
+    "--invert_hash",
+    "--daemon",
+    "--port",
+    "--pid_file",
+    "--audit_regressor",
+    "--dictionary",
+    "--dictionary_path",
+}
+
+
+class PolicyError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    arguments: str  # normalised VW arguments (no input-format or file options)
+
+    @property
+    def is_epsilon_greedy(self) -> bool:
+        return not (set(shlex.split(self.arguments)) & _OTHER_EXPLORERS)
+
+    def contract(self) -> PolicyContract:
+        return PolicyContract(name=self.name, arguments=self.arguments)
+
+
+def normalise(arguments: str) -> str:
+    try:
+        tokens = shlex.split(arguments)
+    except ValueError as exc:
+        raise PolicyError(f"arguments cannot be parsed: {exc}") from exc
+    kept: list[str] = []
+    for token in tokens:
+        option = token.split("=", 1)[0]
+        if option in _FORBIDDEN:
+            raise PolicyError(f"option {option} is not allowed in a policy")
+        if option not in _DROPPED:
+            kept.append(token)
+    if "--cb_explore_adf" not in kept:
+        raise PolicyError("arguments must use --cb_explore_adf (actions with features)")
+    return " ".join(kept)
+
+
+def validate(contract: PolicyContract) -> Policy:
+    """Normalise and check the arguments by building a VW workspace with them."""
+    arguments = normalise(contract.arguments)
+    import vowpalwabbit
+
+    try:
+        workspace = vowpalwabbit.Workspace(f"{arguments} --quiet")
+    except Exception as exc:  # VW raises plain exceptions with its own message
+        raise PolicyError(f"Vowpal Wabbit rejected the arguments: {exc}") from exc
+    workspace.finish()
+    return Policy(contract.name, arguments)
+
+
+def from_contract(contract: PolicyContract) -> Policy:
+    """A stored (already validated) contract as a Policy."""
+    return Policy(contract.name, normalise(contract.arguments))

@@ -1,0 +1,134 @@
+"""Rank, reward and activate: the one engine behind the Personalizer routes, the offers API and the
+simulator. Rank works from memory (model and configuration are refreshed in the background) and
+logs its decision to the `decisions` hub without waiting on the network."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from shared import features, join
+from shared.contracts import RankRequest
+from shared.cosmos_store import CosmosStore, get_store
+from shared.decision_events import activation_event, decision_event, encode, reward_event
+from shared.errors import ApiError, bad_request, not_found
+from shared.events.publisher import EventPublisher, get_publisher
+from shared.sampling import epsilon_greedy, sample_index
+from shared.serving import Serving, get_serving
+from shared.settings import Settings, get_settings
+
+
+@dataclass(frozen=True)
+class Ranked:
+    response: dict[str, Any]
+    decision: dict[str, Any]
+
+
+def _feature_error(exc: features.FeatureError) -> ApiError:
+    return bad_request(str(exc), code="InvalidRankRequest")
+
+
+class Ranker:
+    def __init__(
+        self,
+        serving: Serving,
+        publisher: EventPublisher,
+        store: Callable[[], CosmosStore],
+        settings: Settings,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._serving = serving
+        self._publisher = publisher
+        self._store = store
+        self._settings = settings
+        self._clock = clock
+
+    def rank(self, request: RankRequest) -> Ranked:
+        config = self._serving.config()
+        service, policy = config.service, config.policy
+        event_id = request.eventId or uuid.uuid4().hex
+        try:
+            context, count = features.context_line(request.contextFeatures)
+            if count == 0:
+                raise features.FeatureError("contextFeatures must contain at least one feature")
+            excluded = set(request.excludedActions)
+            eligible = [a for a in request.actions if a.id not in excluded]
+            lines = [
+                features.action_line(a.features, f"actions[{a.id}].features")[0] for a in eligible
+            ]
+        except features.FeatureError as exc:
+            raise _feature_error(exc) from exc
+
+        loaded = self._serving.model()
+        if loaded is None:
+            # No model yet: explore around the baseline (the first action), as a fresh policy would.
+            probabilities = epsilon_greedy(
+                [1.0] + [0.0] * (len(eligible) - 1), service.explorationPercentage
+            )
+            model_version = "0"
+        else:
+            scores = loaded.model.predict([context, *lines])
+            probabilities = (
+                epsilon_greedy(scores, service.explorationPercentage)
+                if policy.is_epsilon_greedy
+                else scores
+            )
+            model_version = str(loaded.meta.version)
+
+        order = sorted(range(len(eligible)), key=lambda i: -probabilities[i])
+        if service.learningMode == "Online":
+            chosen = sample_index(probabilities, event_id)
+            logged = probabilities
+        else:  # Apprentice and LoggingOnly serve the baseline, deterministically
+            chosen = 0
+            logged = [1.0 if i == 0 else 0.0 for i in range(len(eligible))]
+        served = [chosen, *(i for i in order if i != chosen)]
+        ranking = [{"id": eligible[i].id, "probability": probabilities[i]} for i in served]
+        ranking += [{"id": a, "probability": 0.0} for a in request.excludedActions]
+
+        decision = decision_event(
+            event_id=event_id,
+            timestamp=self._clock(),
+            context=request.contextFeatures,
+            actions=[(a.id, a.features) for a in eligible],
+            ranking=served,
+            probabilities=[logged[i] for i in served],
+            excluded=list(request.excludedActions),
+            model_version=model_version,
+            learning_mode=service.learningMode,
+            deferred=request.deferActivation,
+        )
+        if request.deferActivation:
+            # Activate must find this event at once (404 otherwise), so deferred decisions are
+            # joined synchronously; the hub copy that follows merges as a no-op.
+            wait = service.reward_wait.total_seconds()
+            join.apply(self._store(), event_id, [join.add_decision(decision, wait)])
+        self._publisher.publish(self._settings.decisions_hub, encode(decision), event_id)
+        response = {"ranking": ranking, "eventId": event_id, "rewardActionId": eligible[chosen].id}
+        return Ranked(response, decision)
+
+    def reward(self, event_id: str, value: float) -> None:
+        event = reward_event(event_id, uuid.uuid4().hex, value, self._clock())
+        self._publisher.publish(self._settings.rewards_hub, encode(event), event_id)
+
+    def activate(self, event_id: str) -> None:
+        doc = self._store().read(join.CONTAINER, event_id)
+        if doc is None or "decision" not in doc:
+            raise not_found(
+                f"event {event_id!r} is unknown (activate needs a rank with deferActivation)",
+                code="InvalidEventIdToActivate",
+            )
+        event = activation_event(event_id, self._clock())
+        self._publisher.publish(self._settings.rewards_hub, encode(event), event_id)
+
+
+def get_ranker() -> Ranker:
+    from shared import clients
+
+    def make() -> Ranker:
+        return Ranker(get_serving(), get_publisher(), get_store, get_settings())
+
+    return clients.cached("ranker", make)  # type: ignore[no-any-return]

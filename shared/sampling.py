@@ -1,0 +1,31 @@
+"""Choosing an action from a probability vector, reproducibly: the draw is seeded by the event id,
+so replaying the same request (same id, same model) replays the same choice."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+
+def seeded_uniform(event_id: str) -> float:
+    """A uniform number in [0, 1) derived from the event id alone."""
+    digest = hashlib.blake2b(event_id.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+def sample_index(probabilities: Sequence[float], event_id: str) -> int:
+    draw = seeded_uniform(event_id) * sum(probabilities)
+    total = 0.0
+    for index, p in enumerate(probabilities):
+        total += p
+        if draw < total:
+            return index
+    return max(range(len(probabilities)), key=lambda i: probabilities[i])  # rounding at the end
+
+
+def epsilon_greedy(scores: Sequence[float], epsilon: float) -> list[float]:
+    """(1 - epsilon) on the best entry (first wins ties), epsilon spread evenly over all."""
+    count = len(scores)
+    best = max(range(count), key=lambda i: scores[i])
+    spread = epsilon / count
+    return [spread + (1.0 - epsilon if i == best else 0.0) for i in range(count)]

@@ -1,0 +1,105 @@
+"""Application settings, read once from the environment.
+
+Names follow the Functions convention: the same keys live in `local.settings.json` (Values) locally
+and in the function app's app settings in Azure (see infra/bicep). Nothing else reads os.environ.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+
+@dataclass(frozen=True)
+class ServiceDefaults:
+    """Personalizer service configuration used until one is stored (see shared/service_config)."""
+
+    reward_wait_time: str = "PT10M"
+    model_export_frequency: str = "PT5M"
+    default_reward: float = 0.0
+    reward_aggregation: str = "earliest"
+    exploration_percentage: float = 0.2
+    log_retention_days: int = 90
+    learning_mode: str = "Online"
+    policy_arguments: str = ""  # empty: the measured default in shared/policy.py
+
+
+@dataclass(frozen=True)
+class Settings:
+    storage_connection_name: str = "AzureWebJobsStorage"
+    cosmos_connection_name: str = "COSMOS_CONNECTION"
+    eventhub_connection_name: str = "EventHubConnection"
+    cosmos_database: str = "offers"
+    activity_hub: str = "activity"
+    decisions_hub: str = "decisions"
+    rewards_hub: str = "rewards"
+    hub_standin_queue_prefix: str = "hub-"
+    models_container: str = "models"
+    archive_container: str = "archive"
+    model_poll_seconds: float = 60.0
+    config_cache_seconds: float = 30.0
+    max_request_bytes: int = 1_048_576
+    publish_buffer_size: int = 20_000
+    api_key: str = ""
+    service_defaults: ServiceDefaults = field(default_factory=ServiceDefaults)
+
+    def hub_names(self) -> dict[str, str]:
+        return {
+            "activity": self.activity_hub,
+            "decisions": self.decisions_hub,
+            "rewards": self.rewards_hub,
+        }
+
+
+def _str(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    try:
+        return float(raw) if raw else default
+    except ValueError as exc:
+        raise ValueError(f"setting {name}={raw!r} is not a number") from exc
+
+
+def load_settings() -> Settings:
+    base = ServiceDefaults()
+    defaults = ServiceDefaults(
+        reward_wait_time=_str("PERSONALIZER_REWARD_WAIT_TIME", base.reward_wait_time),
+        model_export_frequency=_str(
+            "PERSONALIZER_MODEL_EXPORT_FREQUENCY", base.model_export_frequency
+        ),
+        default_reward=_float("PERSONALIZER_DEFAULT_REWARD", base.default_reward),
+        reward_aggregation=_str("PERSONALIZER_REWARD_AGGREGATION", base.reward_aggregation),
+        exploration_percentage=_float(
+            "PERSONALIZER_EXPLORATION_PERCENTAGE", base.exploration_percentage
+        ),
+        log_retention_days=int(_float("PERSONALIZER_LOG_RETENTION_DAYS", base.log_retention_days)),
+        learning_mode=_str("PERSONALIZER_LEARNING_MODE", base.learning_mode),
+        policy_arguments=_str("PERSONALIZER_POLICY_ARGUMENTS", base.policy_arguments),
+    )
+    s = Settings()
+    return Settings(
+        cosmos_database=_str("COSMOS_DATABASE", s.cosmos_database),
+        activity_hub=_str("ACTIVITY_HUB", s.activity_hub),
+        decisions_hub=_str("DECISIONS_HUB", s.decisions_hub),
+        rewards_hub=_str("REWARDS_HUB", s.rewards_hub),
+        hub_standin_queue_prefix=_str("HUB_STANDIN_QUEUE_PREFIX", s.hub_standin_queue_prefix),
+        models_container=_str("MODELS_CONTAINER", s.models_container),
+        archive_container=_str("ARCHIVE_CONTAINER", s.archive_container),
+        model_poll_seconds=_float("MODEL_POLL_SECONDS", s.model_poll_seconds),
+        config_cache_seconds=_float("CONFIG_CACHE_SECONDS", s.config_cache_seconds),
+        max_request_bytes=int(_float("MAX_REQUEST_BYTES", s.max_request_bytes)),
+        publish_buffer_size=int(_float("PUBLISH_BUFFER_SIZE", s.publish_buffer_size)),
+        api_key=_str("PERSONALIZER_API_KEY", ""),
+        service_defaults=defaults,
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The worker's settings; tests call `get_settings.cache_clear()` after changing the env."""
+    return load_settings()
