@@ -94,7 +94,8 @@ def _validation_message(request: Request, exc: RequestValidationError) -> tuple[
     target = ".".join(loc) or None
     if first.get("type") == "json_invalid":
         return f"Malformed JSON: {first.get('ctx', {}).get('error', 'cannot parse body')}", None
-    return f"{target + ': ' if target else ''}{first.get('msg', 'invalid request')}", target
+    message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")
+    return f"{target + ': ' if target else ''}{message}", target
 
 
 def _invalid_code(path: str) -> str:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from azure.storage.blob import BlobServiceClient
     from azure.storage.queue import QueueServiceClient
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # factories may build other cached clients
 _cache: dict[str, Any] = {}
 
 

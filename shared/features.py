@@ -27,15 +27,20 @@ Conversion rules
 * Keys starting with ``_`` are ignored at every level, namespaces included (Personalizer
   convention). Empty keys and non-string keys are rejected with :class:`FeatureError`.
 * Namespace names, feature names and string values are escaped with :func:`escape`, so any
-  Unicode text survives (VW uses the first character of the escaped namespace name for ``-q``).
+  Unicode text survives. VW uses the first *byte* of the escaped namespace name as its index for
+  ``-q``; note that VW 9's ``-q ::`` wildcard only expands to printable ASCII indices, so a
+  namespace whose name starts with a non-ASCII character is never crossed by it.
+* Subclasses of the JSON types (IntEnum, OrderedDict, tuples, float subclasses...) are treated as
+  the JSON type; any other value type is rejected with :class:`FeatureError`.
 * Output is deterministic: dict insertion order is the output order.
 
 The feature count returned with each line is the number of feature tokens written; it lets
 callers reject a context without features. It counts ``name:0`` tokens, which VW itself skips.
 
-Escaped strings up to 64 characters are memoised in a bounded module-level dict (cleared when it
-reaches 65,536 entries): names and categorical values repeat across requests, and a dict hit is
-several times cheaper than scanning the string. It changes no output.
+Escaped keys and strings up to 64 characters, and formatted floats, are memoised in bounded
+module-level dicts (each cleared when it reaches 65,536 entries): names and categorical values
+repeat across requests, and a dict hit is several times cheaper than scanning or formatting. The
+memos change no output (both zeros always print as ``0``).
 
 This module is on the rank hot path: plain functions, no per-feature objects, no regex. It imports
 neither ``azure.functions`` nor ``vowpalwabbit``.
