@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import atexit
+import logging
 import os
 import sys
 
@@ -63,7 +65,17 @@ def main(argv: list[str] | None = None) -> int:
             workers=args.workers,
             log_level=(args.log_level or "warning").lower(),
         )
-    return Host(index, config, Options(http=http, hub_lease_seconds=args.hub_lease)).run()
+    host = Host(index, config, Options(http=http, hub_lease_seconds=args.hub_lease))
+    code = host.run()
+    if host.invoker.active:
+        # Python would wait for those threads forever; the real host also abandons them.
+        logging.getLogger("devhost").warning(
+            "exiting with %d function invocation(s) still running", host.invoker.active
+        )
+        atexit._run_exitfuncs()  # the app's own exit hooks (e.g. flushing event buffers)
+        logging.shutdown()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":

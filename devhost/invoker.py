@@ -38,6 +38,17 @@ class Invoker:
         self._pool = ThreadPoolExecutor(max_workers or _pool_size(), thread_name_prefix="invoke")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_lock = threading.Lock()
+        self._active = 0
+        self._active_lock = threading.Lock()
+
+    @property
+    def active(self) -> int:
+        """Invocations running now."""
+        return self._active
+
+    def _count(self, delta: int) -> None:
+        with self._active_lock:
+            self._active += delta
 
     def _event_loop(self) -> asyncio.AbstractEventLoop:
         with self._loop_lock:
@@ -50,10 +61,15 @@ class Invoker:
     def submit(self, name: str, function: Callable[..., Any], kwargs: dict[str, Any]) -> Future[Any]:
         """Start one invocation; the future holds its return value or exception."""
         invocation_id = str(uuid.uuid4())
+        self._count(1)
+        future: Future[Any]
         if inspect.iscoroutinefunction(function):
             coroutine = self._run_async(name, function, kwargs, invocation_id)
-            return asyncio.run_coroutine_threadsafe(coroutine, self._event_loop())
-        return self._pool.submit(self._run_sync, name, function, kwargs, invocation_id)
+            future = asyncio.run_coroutine_threadsafe(coroutine, self._event_loop())
+        else:
+            future = self._pool.submit(self._run_sync, name, function, kwargs, invocation_id)
+        future.add_done_callback(lambda _: self._count(-1))
+        return future
 
     def invoke(self, name: str, function: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
         return self.submit(name, function, kwargs).result()

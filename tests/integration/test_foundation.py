@@ -1,0 +1,53 @@
+"""The foundation's promises: what the host indexes, and health that names what is down."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+EXPECTED_FUNCTIONS = {"http_app_func", "join_decisions", "join_rewards", "learn"}
+
+
+@cache
+def indexed() -> list[Any]:
+    """The host indexes once; a second get_functions() on the same app fails its own checks."""
+    import function_app
+
+    return list(function_app.app.get_functions())
+
+
+def test_function_app_indexes_exactly_these_functions() -> None:
+    names = [f.get_function_name() for f in indexed()]
+    assert sorted(names) == sorted(EXPECTED_FUNCTIONS)  # "0 functions loaded" fails here first
+
+
+def test_event_hub_triggers_take_batches_from_settings() -> None:
+    triggers = {f.get_function_name(): f.get_trigger().get_dict_repr() for f in indexed()}
+    for name, hub in (("join_decisions", "%DECISIONS_HUB%"), ("join_rewards", "%REWARDS_HUB%")):
+        assert triggers[name]["type"] == "eventHubTrigger"
+        assert triggers[name]["eventHubName"] == hub
+        assert str(triggers[name]["cardinality"]).lower().endswith("many")
+        assert triggers[name]["connection"] == "EventHubConnection"
+    assert triggers["learn"]["schedule"] == "%LEARN_SCHEDULE%"
+
+
+def test_health_names_the_dependency_that_is_down(
+    isolated: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.http_app import create_api
+    from tests.conftest import reset_caches
+
+    client = TestClient(create_api())
+    assert client.get("/api/health").status_code == 200
+    # Point Cosmos at a port where nothing listens: only Cosmos must be reported down.
+    monkeypatch.setenv(
+        "COSMOS_CONNECTION", "AccountEndpoint=http://127.0.0.1:1/;AccountKey=bG9jYWw=;"
+    )
+    reset_caches()
+    r = client.get("/api/health")
+    assert r.status_code == 503
+    assert r.json()["down"] == ["cosmos"]
+    assert r.json()["dependencies"]["blob"]["status"] == "up"
