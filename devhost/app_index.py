@@ -47,7 +47,7 @@ class AppIndex:
 
 
 def import_app(target: str) -> Any:
-    """"module:attribute" -> the FunctionApp; the app directory is importable as under func."""
+    """Import the FunctionApp named "module:attribute", with the app directory importable."""
     module_name, _, attribute = target.partition(":")
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
@@ -86,7 +86,9 @@ def index_app(app: Any) -> AppIndex:
         trigger = _plain(function.get_trigger().get_dict_repr())
         kind = trigger.get("type", "?")
         if kind not in SUPPORTED:
-            log.warning("function '%s': trigger type '%s' is not run by devhost; skipped", name, kind)
+            log.warning(
+                "function '%s': trigger type '%s' is not run by devhost; skipped", name, kind
+            )
             skipped.append(name)
             continue
         extras = tuple(
@@ -98,7 +100,9 @@ def index_app(app: Any) -> AppIndex:
         )
         if extras:
             log.warning("function '%s': bindings %s are not provided by devhost", name, extras)
-        spec = FunctionSpec(name, kind, trigger["name"], trigger, function.get_user_function(), extras)
+        spec = FunctionSpec(
+            name, kind, trigger["name"], trigger, function.get_user_function(), extras
+        )
         functions.append(spec)
         if kind == HTTP and asgi_app is not None and trigger.get("route") == "/{*route}":
             asgi_function = name

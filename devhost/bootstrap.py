@@ -13,7 +13,8 @@ from shared.settings import get_settings
 
 def queue_names() -> list[str]:
     settings = get_settings()
-    hubs = [standin.queue_name(settings.hub_standin_queue_prefix, h) for h in settings.hub_names().values()]
+    prefix = settings.hub_standin_queue_prefix
+    hubs = [standin.queue_name(prefix, hub) for hub in settings.hub_names().values()]
     return [*hubs, "simulate"]
 
 

@@ -10,12 +10,13 @@ does). A crash before that leaves the messages to reappear after the lease: at-l
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import azure.functions as func
@@ -73,7 +74,7 @@ class EventHubRunner(Runner):
         self.invoker = invoker
         self.lease = max(1, int(lease_seconds))
         self.max_poll = max_poll_seconds
-        self.queue_name = standin.queue_name(standin_prefix(), hub)
+        self.queue_name = storage.queue_name(standin.queue_name(standin_prefix(), hub))
         self.sequence = 0  # per hub, like one partition; restarts with devhost
         self._client: QueueClient | None = None
         self._poison: QueueClient | None = None
@@ -101,7 +102,9 @@ class EventHubRunner(Runner):
             try:
                 leased = self._collect()
             except AzureError as exc:
-                log.warning("hub '%s': receive failed (%s); will retry", self.hub, exc)
+                log.warning(
+                    "hub '%s': receive failed (%s); will retry", self.hub, storage.describe(exc)
+                )
                 self._client = None
                 leased = []
             if leased:
@@ -162,7 +165,7 @@ class EventHubRunner(Runner):
             body=event.body,
             partition_key=event.partition_key,
             sequence_number=self.sequence - 1,
-            enqueued_time=datetime.fromtimestamp(event.enqueued_time, tz=timezone.utc),
+            enqueued_time=datetime.fromtimestamp(event.enqueued_time, tz=UTC),
         )
 
     def _fan_out(self, batch: list[func.EventHubEvent]) -> None:
@@ -179,10 +182,8 @@ class EventHubRunner(Runner):
         else:
             calls = list(batch)
         for argument in calls:
-            try:
+            with contextlib.suppress(Exception):
                 self.invoker.invoke(spec.name, spec.user_function, {spec.binding_name: argument})
-            except Exception:
-                pass
 
     def _checkpoint(self, leased: list[_Leased], delivered: int) -> None:
         for item in leased:
@@ -191,7 +192,12 @@ class EventHubRunner(Runner):
             try:
                 self.client.delete_message(item.message.id, item.message.pop_receipt)
             except AzureError as exc:
-                log.warning("hub '%s': checkpoint of %s failed: %s", self.hub, item.message.id, exc)
+                log.warning(
+                    "hub '%s': checkpoint of %s failed: %s",
+                    self.hub,
+                    item.message.id,
+                    storage.describe(exc),
+                )
             item.done = True
 
     def _renew(self, leased: list[_Leased]) -> None:
@@ -204,18 +210,22 @@ class EventHubRunner(Runner):
                 )
                 item.message.pop_receipt = receipt.pop_receipt
             except AzureError as exc:
-                log.warning("hub '%s': lease renewal of %s failed: %s", self.hub, item.message.id, exc)
+                log.warning(
+                    "hub '%s': lease renewal of %s failed: %s",
+                    self.hub,
+                    item.message.id,
+                    storage.describe(exc),
+                )
 
     def _release(self, leased: list[_Leased]) -> None:
         """On shutdown, hand undelivered messages back at once instead of after the lease."""
         for item in leased:
             if not item.done:
-                try:
+                # On failure they come back after the lease anyway.
+                with contextlib.suppress(AzureError):
                     self.client.update_message(
                         item.message.id, item.message.pop_receipt, visibility_timeout=0
                     )
-                except AzureError:
-                    pass  # they come back after the lease anyway
 
     def _move_to_poison(self, message: Any) -> None:
         name = f"{self.queue_name}-poison"

@@ -33,7 +33,9 @@ class Options:
     hub_lease_seconds: int = 30
 
 
-def build_runners(index: AppIndex, config: HostConfig, invoker: Invoker, hub_lease: int) -> list[Runner]:
+def build_runners(
+    index: AppIndex, config: HostConfig, invoker: Invoker, hub_lease: int
+) -> list[Runner]:
     """One runner per queue/timer function, one per hub; a function in error is left out."""
     runners: list[Runner] = []
     hubs: dict[str, list[FunctionSpec]] = {}
@@ -58,7 +60,7 @@ def build_runners(index: AppIndex, config: HostConfig, invoker: Invoker, hub_lea
             runners.append(
                 EventHubRunner(hub, specs, config.event_hubs, invoker, lease_seconds=hub_lease)
             )
-        except LookupError as exc:
+        except (LookupError, ValueError) as exc:
             log.error("Functions %s are in error: %s", [s.name for s in specs], exc)
     return runners
 
@@ -70,7 +72,9 @@ def describe(index: AppIndex, options: Options, config: HostConfig) -> None:
         if spec.trigger_type == HTTP:
             route = str(spec.trigger.get("route") or spec.name).strip("/")
             path = "/".join(p for p in (config.route_prefix, route) if p)
-            where = f"http://localhost:{options.http.port}/{path}" if options.http else "(--no-http)"
+            where = (
+                f"http://localhost:{options.http.port}/{path}" if options.http else "(--no-http)"
+            )
             methods = ",".join(spec.trigger.get("methods") or ["*"])
             lines.append(f"  {spec.name}: [{methods}] {where}")
         else:

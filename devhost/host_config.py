@@ -61,9 +61,7 @@ def _queue_options(raw: dict[str, Any]) -> QueueOptions:
         new_batch_threshold=int(raw.get("newBatchThreshold", batch // 2)),
         max_dequeue_count=int(raw.get("maxDequeueCount", d.max_dequeue_count)),
         visibility_timeout=parse_timespan(raw.get("visibilityTimeout", d.visibility_timeout)),
-        max_polling_interval=parse_timespan(
-            raw.get("maxPollingInterval", d.max_polling_interval)
-        ),
+        max_polling_interval=parse_timespan(raw.get("maxPollingInterval", d.max_polling_interval)),
         message_encoding=str(raw.get("messageEncoding", d.message_encoding)).lower(),
     )
 

@@ -20,7 +20,13 @@ log = logging.getLogger("devhost.invocations")
 def log_invocation(name: str, ok: bool, started: float, invocation_id: str) -> None:
     outcome = "Succeeded" if ok else "Failed"
     duration = (time.perf_counter() - started) * 1000
-    log.info("Executed 'Functions.%s' (%s, Id=%s, Duration=%.0fms)", name, outcome, invocation_id, duration)
+    log.info(
+        "Executed 'Functions.%s' (%s, Id=%s, Duration=%.0fms)",
+        name,
+        outcome,
+        invocation_id,
+        duration,
+    )
 
 
 def log_failure(name: str, invocation_id: str, exc: BaseException) -> None:
@@ -54,11 +60,15 @@ class Invoker:
         with self._loop_lock:
             if self._loop is None:
                 loop = asyncio.new_event_loop()
-                threading.Thread(target=loop.run_forever, name="async-functions", daemon=True).start()
+                threading.Thread(
+                    target=loop.run_forever, name="async-functions", daemon=True
+                ).start()
                 self._loop = loop
             return self._loop
 
-    def submit(self, name: str, function: Callable[..., Any], kwargs: dict[str, Any]) -> Future[Any]:
+    def submit(
+        self, name: str, function: Callable[..., Any], kwargs: dict[str, Any]
+    ) -> Future[Any]:
         """Start one invocation; the future holds its return value or exception."""
         invocation_id = str(uuid.uuid4())
         self._count(1)

@@ -50,11 +50,14 @@ def decode_body(content: str, encoding: str) -> bytes | str:
     try:
         return base64.b64decode(content, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise BadEncoding(f"message is not base64 (host.json messageEncoding=base64): {exc}") from exc
+        raise BadEncoding(
+            f"message is not base64 (host.json messageEncoding=base64): {exc}"
+        ) from exc
 
 
 def to_function_message(message: Any, body: bytes | str) -> func.QueueMessage:
-    return QueueMessage(
+    # The worker's own converter builds this class; its __init__ is untyped.
+    return QueueMessage(  # type: ignore[no-untyped-call]
         id=message.id,
         body=body,
         dequeue_count=message.dequeue_count,
@@ -75,7 +78,7 @@ class QueueRunner(Runner):
         lease_seconds: float = 60.0,
         shutdown_grace: float = 10.0,
     ) -> None:
-        self.queue_name = resolve(spec.trigger["queueName"])
+        self.queue_name = storage.queue_name(resolve(spec.trigger["queueName"]))
         super().__init__(f"queue:{spec.name}")
         self.spec = spec
         self.options = options
@@ -106,8 +109,10 @@ class QueueRunner(Runner):
             room = len(self._in_flight) <= self.options.new_batch_threshold
             if room and now >= next_poll:
                 got = self._receive()
-                delay = 0.0 if got else min(
-                    self.options.max_polling_interval, max(MIN_POLL_SECONDS, delay * 2)
+                delay = (
+                    0.0
+                    if got
+                    else min(self.options.max_polling_interval, max(MIN_POLL_SECONDS, delay * 2))
                 )
                 next_poll = now + delay
                 continue
@@ -125,7 +130,11 @@ class QueueRunner(Runner):
         try:
             messages = storage.receive_batch(self.client, self.options.batch_size, self.lease)
         except AzureError as exc:
-            log.warning("queue '%s': receive failed (%s); will retry", self.queue_name, exc)
+            log.warning(
+                "queue '%s': receive failed (%s); will retry",
+                self.queue_name,
+                storage.describe(exc),
+            )
             self._client = None  # the queue may have been deleted: recreate on the next poll
             return 0
         for message in messages:
@@ -167,7 +176,12 @@ class QueueRunner(Runner):
                 )
         except AzureError as exc:
             # Typically a lost lease: someone else holds the message now, and will settle it.
-            log.warning("queue '%s': could not settle message %s: %s", self.queue_name, message.id, exc)
+            log.warning(
+                "queue '%s': could not settle message %s: %s",
+                self.queue_name,
+                message.id,
+                storage.describe(exc),
+            )
 
     def _move_to_poison(self, message: Any) -> None:
         name = f"{self.queue_name}-poison"
@@ -193,7 +207,12 @@ class QueueRunner(Runner):
                     message.id, message.pop_receipt, visibility_timeout=self.lease
                 )
             except AzureError as exc:
-                log.warning("queue '%s': lease renewal failed for %s: %s", self.queue_name, message.id, exc)
+                log.warning(
+                    "queue '%s': lease renewal of %s failed: %s",
+                    self.queue_name,
+                    message.id,
+                    storage.describe(exc),
+                )
                 continue
             message.pop_receipt = receipt.pop_receipt
             held.leased_at = now

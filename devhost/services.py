@@ -136,7 +136,8 @@ def health(timeout: float = 5.0) -> tuple[int, dict[str, object]]:
 
 def wait_healthy(timeout: float = 120.0) -> dict[str, object]:
     deadline = time.monotonic() + timeout
-    status, body = 0, {}
+    status: int = 0
+    body: dict[str, object] = {}
     while time.monotonic() < deadline:
         status, body = health()
         if status == 200:
@@ -168,7 +169,7 @@ def show_it_working() -> None:
     sample = json.loads((ROOT / "docs" / "samples" / "rank-request.json").read_text())
     status, body = _post_json("/api/personalizer/v1.0/rank", sample)
     ranked = json.loads(body)
-    print(f"POST /api/personalizer/v1.0/rank -> {status}: rewardActionId={ranked['rewardActionId']}")
+    print(f"POST /api/personalizer/v1.0/rank -> {status}: served {ranked['rewardActionId']}")
     event = ranked["eventId"]
     status, _ = _post_json(f"/api/personalizer/v1.0/events/{event}/reward", {"value": 1.0})
     print(f"POST /api/personalizer/v1.0/events/{event}/reward -> {status}")

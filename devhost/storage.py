@@ -3,7 +3,9 @@ string in NAME, or identity-based NAME__queueServiceUri / NAME__accountName."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import threading
 from typing import Any
 
@@ -11,9 +13,24 @@ from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import QueueClient, QueueServiceClient
 
 DEFAULT_CONNECTION = "AzureWebJobsStorage"
+_QUEUE_NAME = re.compile(r"^(?=.{3,63}$)(?!.*--)[a-z0-9][a-z0-9-]*[a-z0-9]$")
 
 _lock = threading.Lock()
 _services: dict[str, QueueServiceClient] = {}
+
+
+def queue_name(raw: str) -> str:
+    """The host lower-cases queue names and refuses invalid ones at startup."""
+    name = raw.lower()
+    if not _QUEUE_NAME.match(name):
+        raise ValueError(f"invalid queue name {raw!r} (3-63 of a-z, 0-9, single dashes)")
+    return name
+
+
+def describe(exc: Exception) -> str:
+    """The first line of an SDK error; the rest is the XML response body."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _identity(name: str) -> Any:
@@ -50,10 +67,8 @@ def queue_client(name: str, connection: str | None = None, create: bool = True) 
     """A client for queue `name`; created if missing, as the host's listener does."""
     client = queue_service(connection).get_queue_client(name)
     if create:
-        try:
+        with contextlib.suppress(ResourceExistsError):
             client.create_queue()
-        except ResourceExistsError:
-            pass
     return client
 
 

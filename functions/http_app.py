@@ -7,24 +7,31 @@ and the request-size guard; each router module is a thin door into shared/.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import ApiError, error_body
+from shared.errors import ApiError
 from shared.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 JSON_MEDIA = "application/json"
+M = TypeVar("M", bound=BaseModel)
+# Bodies parsed by `parse_body` are documented through these schemas.
+DOCUMENTED_BODIES: list[type[BaseModel]] = []
 
 
-def json_response(content: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+def json_response(
+    content: Any, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     return Response(orjson.dumps(content), status_code, headers, media_type=JSON_MEDIA)
 
 
@@ -84,11 +91,16 @@ async def _empty_receive() -> Message:
     return {"type": "http.disconnect"}
 
 
-def _validation_message(request: Request, exc: RequestValidationError) -> tuple[str, str | None]:
+def _content_type_error(request: Request) -> str | None:
     content_type = request.headers.get("content-type", "")
-    errors = exc.errors()
     if request.method in ("POST", "PUT", "PATCH") and "json" not in content_type.lower():
-        return f"Content-Type must be {JSON_MEDIA} (got {content_type or 'none'})", None
+        return f"Content-Type must be {JSON_MEDIA} (got {content_type or 'none'})"
+    return None
+
+
+def _validation_message(request: Request, errors: Sequence[Any]) -> tuple[str, str | None]:
+    if wrong_type := _content_type_error(request):
+        return wrong_type, None
     first = errors[0] if errors else {}
     loc = [str(p) for p in first.get("loc", ()) if p != "body"]
     target = ".".join(loc) or None
@@ -96,6 +108,28 @@ def _validation_message(request: Request, exc: RequestValidationError) -> tuple[
         return f"Malformed JSON: {first.get('ctx', {}).get('error', 'cannot parse body')}", None
     message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")
     return f"{target + ': ' if target else ''}{message}", target
+
+
+async def parse_body(request: Request, model: type[M]) -> M:
+    """Parse and validate a JSON body with orjson + pydantic: the hot routes' fast path (about half
+    the cost of FastAPI's stdlib-json body parsing), with the same 400 answers."""
+    body = await request.body()
+    try:
+        if wrong_type := _content_type_error(request):
+            raise ApiError(400, _invalid_code(request.url.path), wrong_type)
+        return model.model_validate(orjson.loads(body))
+    except orjson.JSONDecodeError as exc:
+        raise ApiError(400, _invalid_code(request.url.path), f"Malformed JSON: {exc}") from exc
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+        message, target = _validation_message(request, errors)
+        raise ApiError(400, _invalid_code(request.url.path), message, target) from exc
+
+
+def json_body(model: type[BaseModel]) -> dict[str, Any]:
+    """OpenAPI for a route that parses its body with `parse_body` (see `_openapi`)."""
+    ref = {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {"requestBody": {"required": True, "content": {JSON_MEDIA: {"schema": ref}}}}
 
 
 def _invalid_code(path: str) -> str:
@@ -125,7 +159,7 @@ def create_api() -> FastAPI:
 
     @api.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
-        message, target = _validation_message(request, exc)
+        message, target = _validation_message(request, exc.errors())
         code = _invalid_code(request.url.path)
         return error_response(ApiError(400, code, message, target))
 
@@ -137,7 +171,9 @@ def create_api() -> FastAPI:
             if exc.status_code in codes
             else str(exc.detail)
         )
-        return error_response(ApiError(exc.status_code, codes.get(exc.status_code, "Error"), message))
+        return error_response(
+            ApiError(exc.status_code, codes.get(exc.status_code, "Error"), message)
+        )
 
     @api.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> Response:
@@ -148,4 +184,22 @@ def create_api() -> FastAPI:
     for index, base in enumerate(personalizer.BASE_PATHS):
         api.include_router(personalizer.router, prefix=base, include_in_schema=index == 0)
     api.add_middleware(BodyLimitMiddleware, limit=get_settings().max_request_bytes)
+    api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
     return api
+
+
+def _openapi(api: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema plus the models of bodies parsed by `parse_body`."""
+    if api.openapi_schema is None:
+        from fastapi.openapi.utils import get_openapi
+
+        schema = get_openapi(
+            title=api.title, version=api.version, description=api.description, routes=api.routes
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for model in DOCUMENTED_BODIES:
+            model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(model_schema.pop("$defs", {}))
+            components[model.__name__] = model_schema
+        api.openapi_schema = schema
+    return api.openapi_schema

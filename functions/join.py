@@ -21,8 +21,12 @@ log = logging.getLogger(__name__)
 )
 def join_decisions(events: list[func.EventHubEvent]) -> None:
     report = consume("decisions", [e.get_body() for e in events])
-    log.info("decisions: %d joined, %d repeats, %d parked", report.changed, report.unchanged,
-             len(report.failed))
+    log.info(
+        "decisions: %d joined, %d repeats, %d parked",
+        report.changed,
+        report.unchanged,
+        len(report.failed),
+    )
 
 
 @bp.function_name("join_rewards")
@@ -34,5 +38,9 @@ def join_decisions(events: list[func.EventHubEvent]) -> None:
 )
 def join_rewards(events: list[func.EventHubEvent]) -> None:
     report = consume("rewards", [e.get_body() for e in events])
-    log.info("rewards: %d joined, %d repeats, %d parked", report.changed, report.unchanged,
-             len(report.failed))
+    log.info(
+        "rewards: %d joined, %d repeats, %d parked",
+        report.changed,
+        report.unchanged,
+        len(report.failed),
+    )

@@ -19,7 +19,7 @@ Event = dict[str, Any]
 
 
 def iso_time(unix: float) -> str:
-    return datetime.fromtimestamp(unix, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.fromtimestamp(unix, UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def decision_event(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
+from functools import cached_property
 
 from shared.contracts import PolicyContract
 
@@ -66,7 +67,7 @@ class Policy:
     name: str
     arguments: str  # normalised VW arguments (no input-format or file options)
 
-    @property
+    @cached_property  # read on every rank: parse the arguments once
     def is_epsilon_greedy(self) -> bool:
         return not (set(shlex.split(self.arguments)) & _OTHER_EXPLORERS)
 

@@ -56,9 +56,7 @@ class Ranker:
                 raise features.FeatureError("contextFeatures must contain at least one feature")
             excluded = set(request.excludedActions)
             eligible = [a for a in request.actions if a.id not in excluded]
-            lines = [
-                features.action_line(a.features, f"actions[{a.id}].features")[0] for a in eligible
-            ]
+            lines = [features.cached_action_line(a.features, f"actions[{a.id}]") for a in eligible]
         except features.FeatureError as exc:
             raise _feature_error(exc) from exc
 

@@ -45,7 +45,10 @@ class TomAnna:
         return 1.0 if self.preferences[(visit.user, visit.time_of_day)] == action_id else 0.0
 
     def rank_request(self, visit: Visit, event_id: str | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {"contextFeatures": visit.context_features(), "actions": self.actions()}
+        body: dict[str, Any] = {
+            "contextFeatures": visit.context_features(),
+            "actions": self.actions(),
+        }
         if event_id:
             body["eventId"] = event_id
         return body

@@ -77,7 +77,9 @@ def drop_resources(env: dict[str, str]) -> None:
             clients.blob_service().delete_container(name)
         except Exception:
             pass
-    for queue in clients.queue_service().list_queues(name_starts_with=env["HUB_STANDIN_QUEUE_PREFIX"]):
+    for queue in clients.queue_service().list_queues(
+        name_starts_with=env["HUB_STANDIN_QUEUE_PREFIX"]
+    ):
         clients.queue_service().delete_queue(queue.name)
 
 

@@ -2,10 +2,12 @@
 
 `publish()` only enqueues: rank must not wait on the network. Two implementations behind one
 interface:
-- EventHubsPublisher: azure-eventhub's EventHubProducerClient in buffered mode (the SDK batches per
-  partition in the background; the partition key keeps a user's or an event's records in order).
-- QueueStandInPublisher: without an Event Hubs namespace, a bounded buffer drained by a thread into
-  one Azurite queue per hub (shared/events/standin.py); the local host delivers those as hub batches.
+- EventHubsPublisher: azure-eventhub's EventHubProducerClient in buffered mode (the SDK batches
+  per partition in the background; the partition key keeps a user's or an event's records in
+  order).
+- QueueStandInPublisher: without an Event Hubs namespace, a bounded buffer drained by a thread
+  into one Azurite queue per hub (shared/events/standin.py); the local host delivers those as hub
+  batches.
 Both retry failed sends; the buffer is bounded, and what overflows is counted as dropped.
 """
 
@@ -209,14 +211,21 @@ class EventHubsPublisher:
 
     def stats(self) -> dict[str, int]:
         pending = sum(p.total_buffered_event_count for p in self._producers.values())
-        return {"sent": self._sent, "pending": pending, "dropped": 0, "sendFailures": self._failures}
+        return {
+            "sent": self._sent,
+            "pending": pending,
+            "dropped": 0,
+            "sendFailures": self._failures,
+        }
 
 
 def make_publisher() -> EventPublisher:
     settings = get_settings()
     connection = clients.eventhub_connection(settings.eventhub_connection_name)
     if connection is None:
-        return QueueStandInPublisher(settings.hub_standin_queue_prefix, settings.publish_buffer_size)
+        return QueueStandInPublisher(
+            settings.hub_standin_queue_prefix, settings.publish_buffer_size
+        )
     return EventHubsPublisher(connection, settings.publish_buffer_size)
 
 

@@ -1,8 +1,9 @@
 """Wire format of the local Event Hubs stand-in: one Azurite queue per hub.
 
-The publisher packs many events into one queue message (zlib + base64 text, under the 64 KiB queue
-message limit) because Azurite manages a few hundred requests a second while rank emits thousands of
-events. The local host (devhost) unpacks messages into Event Hub batches. Both sides use this module.
+The publisher packs many events into one queue message (zlib + base64 text, under the 64 KiB
+queue message limit) because Azurite manages a few hundred requests a second while rank emits
+thousands of events. The local host (devhost) unpacks messages into Event Hub batches. Both sides
+use this module.
 """
 
 from __future__ import annotations
@@ -58,4 +59,6 @@ def decode(text: str) -> list[StandInEvent]:
     payload = orjson.loads(zlib.decompress(base64.b64decode(text)))
     if payload.get("v") != FORMAT_VERSION:
         raise ValueError(f"unknown stand-in format {payload.get('v')!r}")
-    return [StandInEvent(body=b.encode(), partition_key=k, enqueued_time=t) for k, t, b in payload["e"]]
+    return [
+        StandInEvent(body=b.encode(), partition_key=k, enqueued_time=t) for k, t, b in payload["e"]
+    ]

@@ -48,7 +48,9 @@ def publish(queue: QueueClient, first: int, last: int, per_message: int = 30) ->
 def _runner(*names: str, lease: int = 2) -> EventHubRunner:
     hub = os.environ["DEVHOST_TEST_HUB"]
     specs = [spec(n) for n in names]
-    runner = EventHubRunner(hub, specs, OPTIONS, Invoker(), lease_seconds=lease, max_poll_seconds=0.2)
+    runner = EventHubRunner(
+        hub, specs, OPTIONS, Invoker(), lease_seconds=lease, max_poll_seconds=0.2
+    )
     runner.start()
     return runner
 
@@ -111,7 +113,11 @@ def test_events_are_delivered_again_after_a_host_crash(
         "DEVHOST_TEST_FAIL_QUEUE": unique("dh-crash-fail"),
         "DEVHOST_TEST_OK_QUEUE": unique("dh-crash-ok"),
     }
-    with queues(standin.queue_name(PREFIX, hub), env["DEVHOST_TEST_FAIL_QUEUE"], env["DEVHOST_TEST_OK_QUEUE"]) as (queue, *_):
+    with queues(
+        standin.queue_name(PREFIX, hub),
+        env["DEVHOST_TEST_FAIL_QUEUE"],
+        env["DEVHOST_TEST_OK_QUEUE"],
+    ) as (queue, *_):
         publish(queue, 0, 60)
         command = [sys.executable, "-m", "devhost", "--app", "tests.fixtures.devhost_app:app"]
         host = subprocess.Popen(

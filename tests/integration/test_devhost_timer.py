@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -39,7 +40,7 @@ def test_timer_fires_every_second_on_a_six_field_schedule() -> None:
     ticks = RECORD.get("ticks")
     assert 2 <= len(ticks) <= 4
     starts = [t[0] for t in ticks]
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert all(0.7 < g < 1.3 for g in gaps), gaps
     assert not any(t[2] for t in ticks)  # not past due
 
@@ -64,12 +65,12 @@ def test_a_run_that_overruns_its_next_tick_is_not_started_twice() -> None:
     _run(TimerRunner(spec("ticks"), Invoker()), 4.5)
     ticks = RECORD.get("ticks")
     assert 1 <= len(ticks) <= 3
-    for (_, ended, _), (started, _, _) in zip(ticks, ticks[1:], strict=False):
+    for (_, ended, _), (started, _, _) in itertools.pairwise(ticks):
         assert started >= ended  # never two at once
 
 
 def test_schedule_forms() -> None:
-    start = datetime(2026, 1, 1, 0, 0, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 1, 0, 0, 0, tzinfo=UTC)
     assert Schedule("*/15 * * * * *").next_after(start).second == 15
     assert Schedule("0 30 9 * * 1-5").next_after(start).isoformat() == "2026-01-01T09:30:00+00:00"
     assert Schedule("00:05:00").next_after(start).minute == 5

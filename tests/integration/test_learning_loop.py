@@ -14,13 +14,12 @@ import pytest
 from shared.archive import get_archive
 from shared.contracts import RankRequest
 from shared.cosmos_store import get_store
-from shared.decision_events import encode, reward_event
 from shared.join_consumer import consume
 from shared.learner import Learner, get_learner
 from shared.model_store import ModelConflict, get_model_store
 from shared.ranker import Ranker
-from shared.serving import Serving
 from shared.service_config import get_config_store
+from shared.serving import Serving
 from shared.settings import get_settings
 from simulator.worlds import TomAnna
 

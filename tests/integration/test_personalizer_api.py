@@ -48,7 +48,7 @@ def test_rank_answers_201_in_personalizer_shape(live_host: LiveHost) -> None:
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["eventId"] == event_id
-    assert [x["id"] for x in body["ranking"]][0] == body["rewardActionId"]
+    assert body["ranking"][0]["id"] == body["rewardActionId"]
     assert sorted(x["id"] for x in body["ranking"]) == ["a", "b", "c"]
     assert sum(x["probability"] for x in body["ranking"]) == pytest.approx(1.0)
     doc = wait_for_doc(event_id)
@@ -72,9 +72,7 @@ def test_same_event_id_replays_the_same_choice(live_host: LiveHost) -> None:
     second = live_host.session.post(live_host.url(f"{V1}/rank"), json=body).json()
     assert first == second
     chosen = {
-        live_host.session.post(live_host.url(f"{V1}/rank"), json=ANONYMOUS).json()[
-            "rewardActionId"
-        ]
+        live_host.session.post(live_host.url(f"{V1}/rank"), json=ANONYMOUS).json()["rewardActionId"]
         for _ in range(30)
     }
     assert len(chosen) > 1  # different event ids explore
@@ -144,9 +142,13 @@ def test_bad_rank_is_400_and_logs_nothing(live_host: LiveHost, index: int) -> No
 
 def test_malformed_json_and_wrong_content_type(live_host: LiveHost) -> None:
     url = live_host.url(f"{V1}/rank")
-    r = live_host.session.post(url, data=b'{"actions": [', headers={"Content-Type": "application/json"})
+    r = live_host.session.post(
+        url, data=b'{"actions": [', headers={"Content-Type": "application/json"}
+    )
     assert "Malformed JSON" in _assert_error(r, 400, "InvalidRankRequest")["message"]
-    r = live_host.session.post(url, data=json.dumps(rank_body()), headers={"Content-Type": "text/plain"})
+    r = live_host.session.post(
+        url, data=json.dumps(rank_body()), headers={"Content-Type": "text/plain"}
+    )
     assert "Content-Type" in _assert_error(r, 400, "InvalidRankRequest")["message"]
 
 

@@ -127,8 +127,7 @@ def resources_of_type(tree: dict[str, Any], rtype: str, *, existing: bool = Fals
     return [
         (name, res)
         for name, res in tree.get("resources", {}).items()
-        if res["type"].lower() == rtype.lower()
-        and bool(res.get("existing")) == existing
+        if res["type"].lower() == rtype.lower() and bool(res.get("existing")) == existing
     ]
 
 
@@ -181,9 +180,7 @@ def test_bicep_files_exist() -> None:
     assert len(BICEP_FILES) >= 2
 
 
-@pytest.mark.parametrize(
-    "path", BICEP_FILES, ids=lambda p: str(p.relative_to(BICEP_DIR))
-)
+@pytest.mark.parametrize("path", BICEP_FILES, ids=lambda p: str(p.relative_to(BICEP_DIR)))
 def test_every_bicep_file_parses(path: Path) -> None:
     tree = parse(path)
     assert tree.get("resources") or tree.get("modules"), f"{path} declares nothing"
@@ -194,9 +191,7 @@ def test_main_references_every_module_and_only_existing_ones() -> None:
     referenced = {module_file(tree, sym) for sym in tree.get("modules", {})}
     assert referenced, "main.bicep references no modules"
     for sym, mod in tree["modules"].items():
-        assert mod["type"] == "local", (
-            f"module {sym} is not a local module (no registry modules)"
-        )
+        assert mod["type"] == "local", f"module {sym} is not a local module (no registry modules)"
     missing = sorted(str(p) for p in referenced if not p.exists())
     assert not missing, f"main.bicep references missing module files: {missing}"
     on_disk = {p.resolve() for p in MODULES.glob("*.bicep")}
@@ -216,9 +211,7 @@ def test_main_parameters() -> None:
     assert params["principalId"]["default"] == ""
     key = params["personalizerApiKey"]
     assert key["default"] == ""
-    assert {"type": "secure"} in key["decorators"], (
-        "personalizerApiKey must be @secure()"
-    )
+    assert {"type": "secure"} in key["decorators"], "personalizerApiKey must be @secure()"
     assert "location" in params
 
 
@@ -278,9 +271,7 @@ def test_app_settings_match_contract() -> None:
 def test_app_settings_text_agrees_with_parse() -> None:
     """Guard against the parser silently dropping entries: a regex over the text sees the same."""
     text = FUNCTION_APP_FILE.read_text()
-    block = re.search(
-        r"^(\s*)appSettings:\s*\[\n(.*?)^\1\]", text, flags=re.MULTILINE | re.DOTALL
-    )
+    block = re.search(r"^(\s*)appSettings:\s*\[\n(.*?)^\1\]", text, flags=re.MULTILINE | re.DOTALL)
     assert block, "no appSettings array in functionapp.bicep"
     names = re.findall(r"^\s*name:\s*'([^']+)'", block.group(2), flags=re.MULTILINE)
     assert sorted(names) == sorted(EXPECTED_APP_SETTINGS)
@@ -291,7 +282,7 @@ def test_no_flex_forbidden_settings() -> None:
     names = {s["name"] for s in app_settings(site)}
     assert not names & FORBIDDEN_FLEX_SETTINGS
     for path in BICEP_FILES:
-        # comments may explain why they are absent; code (e.g. a config/appsettings resource) may not
+        # comments may say why they are absent; code (a config/appsettings resource) may not
         code = re.sub(r"//.*", "", path.read_text())
         for forbidden in FORBIDDEN_FLEX_SETTINGS:
             assert forbidden not in code, f"{forbidden} appears in {path}"
@@ -301,14 +292,10 @@ def test_app_setting_literal_values() -> None:
     tree, site = function_app_site()
     values = {s["name"]: s["value"] for s in app_settings(site)}
     for name, expected in EXPECTED_LITERAL_VALUES.items():
-        assert values[name] == expected, (
-            f"{name}={values[name]!r}, expected {expected!r}"
-        )
+        assert values[name] == expected, f"{name}={values[name]!r}, expected {expected!r}"
     # The API key comes from a @secure() parameter, never a literal.
     key_param = values["PERSONALIZER_API_KEY"]
-    assert key_param in tree["parameters"], (
-        "PERSONALIZER_API_KEY must come from a parameter"
-    )
+    assert key_param in tree["parameters"], "PERSONALIZER_API_KEY must come from a parameter"
     assert {"type": "secure"} in tree["parameters"][key_param]["decorators"]
     auth = values["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"]
     assert re.fullmatch(r"ClientId=\$\{[^}]+\};Authorization=AAD", auth), auth
@@ -317,11 +304,7 @@ def test_app_setting_literal_values() -> None:
 
 def test_main_passes_eventhubs_fqdn_and_secure_key() -> None:
     tree = parse(MAIN)
-    fn = [
-        s
-        for s in tree["modules"]
-        if module_file(tree, s) == FUNCTION_APP_FILE.resolve()
-    ]
+    fn = [s for s in tree["modules"] if module_file(tree, s) == FUNCTION_APP_FILE.resolve()]
     assert len(fn) == 1
     params = body(tree["modules"][fn[0]])["params"]
     assert params["personalizerApiKey"] == "personalizerApiKey"
@@ -398,9 +381,7 @@ def test_cosmos_serverless_local_auth_off_and_containers() -> None:
         tree, "Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers"
     )
     assert sorted(loop_items(tree, containers)) == ["config", "events"]
-    assert body(containers)["properties"]["resource"]["partitionKey"]["paths"] == [
-        "/id"
-    ]
+    assert body(containers)["properties"]["resource"]["partitionKey"]["paths"] == ["/id"]
 
 
 def test_app_insights_local_auth_off() -> None:
@@ -435,9 +416,7 @@ def test_role_assignments() -> None:
         assert fn["type"] == "guid", name
         args = fn["parameters"]
         scope_ref = args["base_string"]["operator"]["operands"]
-        assert (
-            scope_ref["operand_2"] == "id" and scope_ref["operand_1"] == b["scope"]
-        ), name
+        assert scope_ref["operand_2"] == "id" and scope_ref["operand_1"] == b["scope"], name
         assert args["extra_string_1"] == "principalId", name
         role_arg = args["extra_string_2"]
         assert b["properties"]["principalId"] == "principalId", name
@@ -450,9 +429,7 @@ def test_role_assignments() -> None:
         else:
             roles = [resolve(tree, role_arg)]
         assigned.update(roles)
-    assert assigned == set(ROLE_IDS.values()), {
-        k for k, v in ROLE_IDS.items() if v not in assigned
-    }
+    assert assigned == set(ROLE_IDS.values()), {k for k, v in ROLE_IDS.items() if v not in assigned}
 
     ((_, cosmos_role),) = resources_of_type(
         tree, "Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments"
@@ -476,7 +453,5 @@ def test_main_grants_roles_to_identity_and_optional_user() -> None:
     sp = [s for s, (t, _) in types.items() if t == "ServicePrincipal"]
     user = [s for s, (t, _) in types.items() if t != "ServicePrincipal"]
     assert len(sp) == 1 and types[sp[0]][1] is None
-    assert len(user) == 1 and types[user[0]][1] is not None, (
-        "user roles must be conditional"
-    )
+    assert len(user) == 1 and types[user[0]][1] is not None, "user roles must be conditional"
     assert resolve(tree, types[user[0]][0]) == "User"

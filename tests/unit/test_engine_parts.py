@@ -1,4 +1,4 @@
-"""Unit tests of the engine's pure parts: sampling, merges, reward aggregation, DSJSON, contracts."""
+"""The engine's pure parts: sampling, merges, reward aggregation, DSJSON, contracts, policies."""
 
 from __future__ import annotations
 
@@ -96,7 +96,10 @@ def test_line_to_json_keeps_every_feature() -> None:
     ("body", "fragment"),
     [
         ({"contextFeatures": [{"a": {"b": 1}}], "actions": []}, "at least 1"),
-        ({"contextFeatures": [{"a": {"b": 1}}], "actions": [{"id": "x"}, {"id": "x"}]}, "duplicate"),
+        (
+            {"contextFeatures": [{"a": {"b": 1}}], "actions": [{"id": "x"}, {"id": "x"}]},
+            "duplicate",
+        ),
         ({"contextFeatures": [{"a": {"b": 1}}], "actions": [{"id": "x" * 257}]}, "at most 256"),
         ({"contextFeatures": ["text"], "actions": [{"id": "x"}]}, "dictionary"),
         ({"contextFeatures": [{"a": 1}], "actions": [{"id": "x", "features": [3]}]}, "dictionary"),
@@ -147,6 +150,9 @@ def test_policy_normalisation() -> None:
         with pytest.raises(PolicyError):
             normalise(bad)
     assert from_contract(DEFAULT_POLICY).is_epsilon_greedy is False
-    assert normalise("--cb_explore_adf --epsilon 0.1") and from_contract(
-        DEFAULT_POLICY.model_copy(update={"arguments": "--cb_explore_adf --epsilon 0.1"})
-    ).is_epsilon_greedy
+    assert (
+        normalise("--cb_explore_adf --epsilon 0.1")
+        and from_contract(
+            DEFAULT_POLICY.model_copy(update={"arguments": "--cb_explore_adf --epsilon 0.1"})
+        ).is_epsilon_greedy
+    )

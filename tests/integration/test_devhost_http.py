@@ -1,0 +1,41 @@
+"""devhost's HTTP surface in-process: the ASGI app, the plain-route adapter, prefix and CORS."""
+
+from __future__ import annotations
+
+from starlette.testclient import TestClient
+
+from devhost.asgi import build
+from devhost.http_adapter import route_path
+from tests.fixtures.devhost_support import fixture_index
+
+
+def test_route_templates_become_starlette_paths() -> None:
+    assert route_path("api", "plain/{name}", "f") == "/api/plain/{name}"
+    assert route_path("api", "items/{id:int}", "f") == "/api/items/{id:int}"
+    assert route_path("api", "files/{*rest}", "f") == "/api/files/{rest:path}"
+    assert route_path("api", "users/{id:guid}/{tab?}", "f") == "/api/users/{id}/{tab}"
+    assert route_path("", "hello", "f") == "/hello"
+    assert route_path("api", None, "my_function") == "/api/my_function"
+
+
+def test_asgi_app_plain_routes_and_the_route_prefix() -> None:
+    client = TestClient(build(fixture_index(), "api", {}))
+    assert client.get("/api/ping").json() == {"pong": True}
+    plain = client.get("/api/plain/there")
+    assert (plain.status_code, plain.text) == (200, "hello there")
+    assert plain.headers["content-type"].startswith("text/plain")
+    assert client.post("/api/plain/there").status_code in (404, 405)  # GET only
+    assert client.get("/api/unknown").status_code == 404  # the FastAPI app's own 404
+    # Only routePrefix paths reach the `/{*route}` function in Azure; same here.
+    assert client.get("/ping").status_code == 404
+
+
+def test_cors_from_local_settings_host_section() -> None:
+    client = TestClient(build(fixture_index(), "api", {"CORS": "*"}))
+    response = client.get("/api/ping", headers={"Origin": "http://shop.example"})
+    assert response.headers["access-control-allow-origin"] == "*"
+    plain = TestClient(build(fixture_index(), "api", {}))
+    assert (
+        "access-control-allow-origin"
+        not in plain.get("/api/ping", headers={"Origin": "http://shop.example"}).headers
+    )
