@@ -112,7 +112,6 @@ class Host:
         describe(self.index, self.options, self.config)
         code = 0
         if self.options.http is not None and self.index.of_type(HTTP):
-            # Before any thread starts: the child is forked with a preexec hook.
             self.http = http_server.start(self.options.http)
         self.runners = build_runners(
             self.index, self.config, self.invoker, self.options.hub_lease_seconds

@@ -27,8 +27,8 @@ _PARAMETER = re.compile(r"\{(\w+)(?::(int|float))?(?::[^}]*)?\??\}")
 
 def route_path(prefix: str, route: str | None, function_name: str) -> str:
     template = (route if route is not None else function_name).strip("/")
-    template = _CATCH_ALL.sub(r"{\1:path}", template)
     template = _PARAMETER.sub(lambda m: "{" + m[1] + (":" + m[2] if m[2] else "") + "}", template)
+    template = _CATCH_ALL.sub(r"{\1:path}", template)
     return "/" + "/".join(part for part in (prefix.strip("/"), template) if part)
 
 

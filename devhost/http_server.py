@@ -15,6 +15,8 @@ from devhost import asgi
 
 log = logging.getLogger(__name__)
 
+PARENT_ENV = "DEVHOST_PARENT_PID"
+
 
 @dataclass(frozen=True)
 class HttpOptions:
@@ -34,7 +36,7 @@ def _fastest(module: str, choice: str) -> str:
 
 def command(options: HttpOptions) -> list[str]:
     return [
-        sys.executable, "-m", "uvicorn", "devhost.asgi:create_app", "--factory",
+        sys.executable, "-m", "devhost.http_server", "devhost.asgi:create_app", "--factory",
         "--host", options.host, "--port", str(options.port),
         "--workers", str(options.workers),
         "--http", _fastest("httptools", "httptools"),
@@ -44,12 +46,23 @@ def command(options: HttpOptions) -> list[str]:
 
 
 def _die_with_parent() -> None:
-    """Linux: the child gets SIGTERM if devhost dies, even by SIGKILL."""
+    """Linux: this process gets SIGTERM when devhost dies, even by SIGKILL."""
+    if not sys.platform.startswith("linux"):
+        return
     try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except OSError:
-        pass
+        return
+    if os.getppid() != int(os.environ.get(PARENT_ENV, os.getppid())):
+        sys.exit("devhost exited before its HTTP server started")
+
+
+def child_main() -> None:
+    """`python -m devhost.http_server <uvicorn arguments>`: uvicorn, tied to devhost's life."""
+    _die_with_parent()
+    from uvicorn.main import main
+
+    main()
 
 
 def start(options: HttpOptions) -> subprocess.Popen[bytes]:
@@ -57,13 +70,9 @@ def start(options: HttpOptions) -> subprocess.Popen[bytes]:
     env[asgi.APP_ENV] = options.app
     env[asgi.SETTINGS_ENV] = options.settings
     env[asgi.HOST_JSON_ENV] = options.host_json
+    env[PARENT_ENV] = str(os.getpid())
     # Own session: devhost alone decides when it stops (Ctrl-C reaches devhost, which stops it).
-    return subprocess.Popen(
-        command(options),
-        env=env,
-        start_new_session=True,
-        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
-    )
+    return subprocess.Popen(command(options), env=env, start_new_session=True)
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
@@ -76,3 +85,7 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
         log.warning("HTTP server did not stop within %.0fs; killing it", timeout)
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+
+
+if __name__ == "__main__":
+    child_main()

@@ -108,17 +108,16 @@ class QueueRunner(Runner):
             now = time.monotonic()
             room = len(self._in_flight) <= self.options.new_batch_threshold
             if room and now >= next_poll:
-                got = self._receive()
-                delay = (
-                    0.0
-                    if got
-                    else min(self.options.max_polling_interval, max(MIN_POLL_SECONDS, delay * 2))
-                )
+                delay = 0.0 if self._receive() else self._backoff(delay)
                 next_poll = now + delay
                 continue
             timeout = min(max(next_poll - now, 0.0) if room else 1.0, 1.0)
             self._wait(timeout)
         self._drain()
+
+    def _backoff(self, delay: float) -> float:
+        """An empty queue is polled less and less often, up to maxPollingInterval."""
+        return min(self.options.max_polling_interval, max(MIN_POLL_SECONDS, delay * 2))
 
     def _wait(self, timeout: float) -> None:
         if self._in_flight:

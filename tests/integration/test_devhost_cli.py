@@ -89,3 +89,34 @@ def test_serves_http_through_workers_and_stops_cleanly(tmp_path: Path) -> None:
     assert "plain_hello: [GET] http://localhost:" in text
     assert "Executed 'Functions.plain_hello' (Succeeded" in text
     assert "Host stopped" in text
+
+
+def test_http_server_does_not_outlive_a_killed_devhost() -> None:
+    port = _free_port()
+    command = [sys.executable, "-m", "devhost", "--app", "tests.fixtures.devhost_app:app"]
+    env = {
+        **os.environ,
+        "DEVHOST_TEST_FAIL_QUEUE": unique("dh-kill-fail"),
+        "DEVHOST_TEST_OK_QUEUE": unique("dh-kill-ok"),
+        "DEVHOST_TEST_HUB": unique("dhkillhub"),
+        "HUB_STANDIN_QUEUE_PREFIX": "hub-",
+    }
+    with queues(
+        env["DEVHOST_TEST_FAIL_QUEUE"],
+        env["DEVHOST_TEST_OK_QUEUE"],
+        f"hub-{env['DEVHOST_TEST_HUB']}",
+    ):
+        host = subprocess.Popen(
+            [*command, "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            wait_until(lambda: _get(f"http://127.0.0.1:{port}/api/ping"), timeout=30, interval=0.2)
+        finally:
+            host.kill()  # SIGKILL: devhost gets no chance to stop its child
+            host.wait()
+        wait_until(lambda: not _port_open(port), timeout=10, interval=0.2)
