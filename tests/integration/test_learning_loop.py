@@ -205,16 +205,18 @@ def test_archive_is_plain_vw_dsjson(loop: tuple, tmp_path: Path) -> None:
 
 
 def test_learner_beats_random_on_tom_and_anna(loop: tuple) -> None:
-    """Rank -> hubs -> join -> learn -> hot-swap, in rounds, on a fixed seed."""
+    """Rank -> hubs -> join -> learn -> hot-swap, in rounds of 100 decisions, fully seeded (the
+    world and the event ids, which seed each choice), so the outcome is reproducible."""
     clock, publisher, ranker, learner = loop
     world = TomAnna(seed=7)
     clicks: list[float] = []
     serving = ranker._serving
-    for _ in range(12):
+    for round_ in range(15):
         publisher.events.clear()
-        for _ in range(100):
+        for step in range(100):
             visit = world.visit()
-            ranked = ranker.rank(RankRequest.model_validate(world.rank_request(visit)))
+            body = world.rank_request(visit, event_id=f"tomanna-{round_}-{step}")
+            ranked = ranker.rank(RankRequest.model_validate(body))
             value = world.reward(visit, ranked.response["rewardActionId"])
             clicks.append(value)
             if value:
@@ -225,8 +227,10 @@ def test_learner_beats_random_on_tom_and_anna(loop: tuple) -> None:
         learner.run(force=True)
         serving.refresh_model()
     late_ctr = sum(clicks[-300:]) / 300
-    assert serving.model() is not None and serving.model().meta.version == 12  # type: ignore[union-attr]
-    assert late_ctr > 0.6, late_ctr  # random is 1/7 = 0.14; a broken learner stays near it
+    assert serving.model().meta.version == 15  # type: ignore[union-attr]
+    # Random ranking clicks 1/7 = 0.14; the baseline (camping) never; a learner that learns
+    # nothing stays below 0.2. The seeded run reaches 0.98.
+    assert late_ctr > 0.5, late_ctr
 
 
 def test_learner_entry_point_builds(isolated: dict[str, str]) -> None:
