@@ -4,7 +4,7 @@ The emulator (@vercel/cosmosdb-server) has known gaps, handled here and nowhere 
 - a point read of a missing item fails with "Cannot read properties of undefined" instead of 404;
 - GROUP BY, DISTINCT, OFFSET/LIMIT and transactional batches are unsupported (not used);
 - a partition-scoped query must name the partition key path in its WHERE clause;
-- TTL is accepted but never enforced (retention is applied by our own code).
+- TTL is accepted but never enforced (so retention is only real on Azure Cosmos DB).
 """
 
 from __future__ import annotations
@@ -133,7 +133,8 @@ def ensure_schema(database_name: str | None = None) -> None:
     name = database_name or get_settings().cosmos_database
     database = clients.cosmos_client().create_database_if_not_exists(name)
     for container, pk in CONTAINERS.items():
-        database.create_container_if_not_exists(container, PartitionKey(path=pk))
+        # TTL on without a default: only items with a `ttl` field expire (see learner).
+        database.create_container_if_not_exists(container, PartitionKey(path=pk), default_ttl=-1)
 
 
 def get_store() -> CosmosStore:

@@ -111,7 +111,9 @@ class Learner:
                 return report
         version = meta.version if meta else 0
         run_id = uuid.uuid4().hex[:12]
-        docs = self._claim(self._candidates(now, meta), version + 1, run_id)
+        retention = snapshot.service.logRetentionDays
+        ttl = retention * 86_400 if retention > 0 else None
+        docs = self._claim(self._candidates(now, meta), version + 1, run_id, ttl)
         report.claimed = len(docs)
         if not docs:
             report.status = "nothing-to-learn"
@@ -178,9 +180,11 @@ class Learner:
             max_items=MAX_EVENTS_PER_RUN,
         )
 
-    def _claim(self, docs: list[Doc], version: int, run_id: str) -> list[Doc]:
+    def _claim(self, docs: list[Doc], version: int, run_id: str, ttl: int | None) -> list[Doc]:
         def claim(doc: Doc) -> Doc | None:
             doc["claim"] = {"version": version, "run": run_id}
+            if ttl is not None:  # logRetentionDays: Cosmos expires the event after it is learned
+                doc["ttl"] = ttl
             try:
                 return self._store.replace(CONTAINER, doc, doc["_etag"])
             except PreconditionFailed:

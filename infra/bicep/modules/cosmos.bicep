@@ -73,6 +73,9 @@ resource containers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containe
         ]
         kind: 'Hash'
       }
+      // TTL on, no default: items expire only when they carry a `ttl` (set by the learner from
+      // logRetentionDays), mirrored by shared/cosmos_store.py for the emulator.
+      defaultTtl: -1
     }
   }
 }]
