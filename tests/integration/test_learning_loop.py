@@ -235,3 +235,37 @@ def test_learner_beats_random_on_tom_and_anna(loop: tuple) -> None:
 
 def test_learner_entry_point_builds(isolated: dict[str, str]) -> None:
     assert get_learner().run().status == "nothing-to-learn"
+
+
+def _set_mode(mode: str) -> None:
+    store = get_config_store()
+    store.put_service(store.service().model_copy(update={"learningMode": mode}))
+
+
+def test_apprentice_serves_the_baseline_and_still_learns(loop: tuple) -> None:
+    clock, publisher, ranker, learner = loop
+    _set_mode("Apprentice")
+    ranker._serving.refresh_config()
+    world = TomAnna(seed=8)
+    for step in range(60):
+        body = world.rank_request(world.visit(), event_id=f"apprentice-{step}")
+        ranked = ranker.rank(RankRequest.model_validate(body))
+        assert ranked.response["rewardActionId"] == body["actions"][0]["id"]
+        assert ranked.decision["p"][0] == 1.0
+    deliver(publisher)
+    clock.now += 10
+    assert learner.run(force=True).learned == 60
+
+
+def test_logging_only_logs_but_never_learns(loop: tuple) -> None:
+    clock, publisher, ranker, learner = loop
+    _set_mode("LoggingOnly")
+    ranker._serving.refresh_config()
+    play(ranker, TomAnna(seed=9), 30, clock)
+    deliver(publisher)
+    clock.now += 10
+    report = learner.run(force=True)
+    assert (report.learned, report.skipped_logging_only) == (0, 30)
+    assert get_model_store().head()[1].events_learned == 0  # type: ignore[index]
+    archived = get_archive().read(report.archive_path)
+    assert archived.count(b'"_skipLearn":true') == 30
