@@ -18,5 +18,5 @@ log = logging.getLogger(__name__)
 @bp.timer_trigger(arg_name="timer", schedule="%LEARN_SCHEDULE%", run_on_startup=False)
 def learn(timer: func.TimerRequest) -> None:
     report = get_learner().run()
-    if report.status != "not-due":
-        log.info("learn: %s", report)
+    level = logging.INFO if report.status in ("learned", "conflict") else logging.DEBUG
+    log.log(level, "learn: %s", report)
