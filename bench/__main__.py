@@ -11,7 +11,7 @@ from bench import common
 
 EPILOG = """
 examples:
-  python -m bench policies --write        in-process policy comparison (about 4 minutes)
+  python -m bench policies --write        in-process policy comparison (about 8 minutes)
   python -m bench learning --write        the real loop over HTTP, default and epsilon 0.2
   python -m bench rank --write            wrk against uvicorn, 1 and 2 workers (about 1 minute)
   python -m bench rank --profile          ... and py-spy one worker under load
@@ -80,7 +80,7 @@ def _policies_opts(p: argparse.ArgumentParser) -> None:
     from bench import policies
 
     g = p.add_argument_group("policies")
-    g.add_argument("--seeds", type=int, default=len(policies.SEEDS), help="seeds 1..N (default 5)")
+    g.add_argument("--seeds", type=int, default=len(policies.SEEDS), help=f"seeds 1..N (default {len(policies.SEEDS)})")
     g.add_argument(
         "--policy", action="append", dest="policy_keys", metavar="KEY",
         choices=[c.key for c in policies.CANDIDATES],
@@ -111,6 +111,10 @@ def _rank_opts(p: argparse.ArgumentParser) -> None:
     g.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
     g.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     g.add_argument("--profile", action="store_true", help="py-spy one worker under load afterwards")
+    g.add_argument(
+        "--no-floor", action="store_true",
+        help="skip the bare FastAPI + VW predict floor (bench/floor_app.py)",
+    )  # fmt: skip
 
 
 def _result(name: str, args: argparse.Namespace, run: Any) -> dict[str, Any]:
@@ -179,6 +183,7 @@ def do_rank(args: argparse.Namespace) -> dict[str, Any]:
             connections=args.connections,
             threads=args.threads,
             with_profile=args.profile,
+            floor=not args.no_floor,
         ),
     )
     print_rank(result)
@@ -236,6 +241,12 @@ def print_rank(result: dict[str, Any]) -> None:
         )
         if r.get("profile"):
             print(f"  profile: {r['profile'].get('inclusive_pct') or r['profile']}")
+    for r in result.get("floor", []):
+        w = r["wrk"]
+        print(
+            f"floor, workers {r['workers']}: {w['rps']:,.0f}/s p50 {w['p50_ms']:.2f} ms"
+            f" p99 {w['p99_ms']:.2f} ms non-2xx {w['non_2xx']}"
+        )
     print(
         f"bare VW predict {base['bare_predict_per_s']:,.0f}/s, features+predict "
         f"{base['features_predict_per_s']:,.0f}/s, engine rank {base['engine_rank_per_s']:,.0f}/s"

@@ -28,13 +28,17 @@ PY = sys.executable
 
 # ---------------------------------------------------------------------------------------- machine
 def _cpu_model() -> str:
+    info: dict[str, str] = {}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+            key, _, value = line.partition(":")
+            info.setdefault(key.strip(), value.strip())
     except OSError:
         pass
-    return platform.processor() or "unknown"
+    name = info.get("model name") or platform.processor() or "unknown"
+    if "cpu family" in info and "model" in info:
+        name += f" (family {info['cpu family']}, model {info['model']})"
+    return name
 
 
 def _ram_gib() -> float:
@@ -191,6 +195,42 @@ def children(pid: int) -> list[int]:
     return found
 
 
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a live process (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent not idle since boot (/proc/stat)."""
+    try:
+        values = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return 0.0
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    return (sum(values[:8]) - idle) / _TICK
+
+
+def pids_matching(needle: str) -> list[int]:
+    """Processes whose command line contains `needle` (read-only look at /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if needle.encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
 class Server:
     """A child process serving HTTP on `port` (own session, so it is stopped as a group)."""
 
@@ -251,12 +291,14 @@ def devhost(env: dict[str, str], workers: int = 1) -> Server:
     return Server(command, env, port, "devhost")
 
 
-def uvicorn(env: dict[str, str], workers: int) -> Server:
+def uvicorn(
+    env: dict[str, str], workers: int, app: str = "devhost.asgi:create_app", name: str = "uvicorn"
+) -> Server:
     """The HTTP app exactly as devhost serves it, without the triggers."""
     port = free_port()
     command = [
-        PY, "-m", "uvicorn", "devhost.asgi:create_app", "--factory",
+        PY, "-m", "uvicorn", app, "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
         "--http", "httptools", "--loop", "uvloop", "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
-    return Server(command, env, port, f"uvicorn-w{workers}")
+    return Server(command, env, port, f"{name}-w{workers}")

@@ -11,6 +11,7 @@ learner's timer, modelExportFrequency and the model poll in between).
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import uuid
@@ -91,10 +92,10 @@ class ModelWatch:
         return self.timeline[-1] if self.timeline else None
 
     def at(self, decisions: int) -> dict[str, Any] | None:
-        """The newest model saved before `decisions` decisions had been sent."""
+        """The newest model seen before decision number `decisions` was sent."""
         found = None
         for entry in self.timeline:
-            if entry["decisions_sent"] <= decisions:
+            if entry["decisions_sent"] < decisions:
                 found = entry
         return found
 
@@ -124,7 +125,7 @@ def drive(
     clicks = 0.0
     rewards: list[float] = []
     curve: list[float] = []
-    at: dict[int, float] = {}
+    at: dict[str, float] = {}
     rank_ms: list[float] = []
     late_ticks = 0
     worst_lag = 0.0
@@ -163,7 +164,7 @@ def drive(
             if n % CURVE_EVERY == 0:
                 curve.append(clicks / n)
             if n in CHECKPOINTS:
-                at[n] = clicks / n
+                at[str(n)] = clicks / n
     elapsed = time.monotonic() - started
     session.close()
     return {
@@ -188,7 +189,26 @@ def in_process(arguments: str, epsilon_greedy: bool, exploration: float, prefix:
         return sampling.sample_index(shown, f"{prefix}-{step:06d}")
 
     out = simulate(arguments, seed, steps=decisions, sampler=sampler)
-    return {"at": {k: v for k, v in out["at"].items() if k in CHECKPOINTS}, "curve": out["curve"]}
+    return {"at": {str(k): v for k, v in out["at"].items() if k in CHECKPOINTS}, "curve": out["curve"]}
+
+
+_LEARNED = re.compile(r"learned (\d+) events \(\d+ logging-only\) into model v(\d+) in ([\d.]+)s")
+
+
+def learner_runs(log: str) -> dict[str, Any]:
+    """The learner's own reports in the host log: how long each learning run took."""
+    runs = [(int(n), int(v), float(t)) for n, v, t in _LEARNED.findall(log)]
+    if not runs:
+        return {"runs": 0}
+    events = sum(n for n, _, _ in runs)
+    seconds = sum(t for _, _, t in runs)
+    return {
+        "runs": len(runs),
+        "events": events,
+        "seconds_total": round(seconds, 2),
+        "seconds_max": max(t for _, _, t in runs),
+        "events_per_s": round(events / seconds, 1) if seconds else None,
+    }
 
 
 def run_policy(
@@ -238,6 +258,7 @@ def run_policy(
             health = session.get(host.url("/health"), timeout=30).json()
         finally:
             host.stop()
+        learns = learner_runs(host.log_tail(100_000))
     parsed = from_contract(PolicyContract(**active))
     reference = in_process(
         parsed.arguments,
@@ -260,6 +281,7 @@ def run_policy(
         "model_after_drain": drained,
         "drain_seconds": round(drain_seconds, 1),
         "timeline": watch.timeline,
+        "learner_runs": learns,
         "publisher": health.get("publisher"),
         "in_process": reference,
         "load_before": [round(x, 2) for x in load_before],

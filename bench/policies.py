@@ -27,7 +27,7 @@ from simulator.worlds import SCENARIO_1, TomAnna
 STEPS = 5_000
 CHECKPOINTS = (500, 1_000, 5_000)
 CURVE_EVERY = 50
-SEEDS = (1, 2, 3, 4, 5)
+SEEDS = tuple(range(1, 11))
 
 # VW tutorial scenarios 2 and 3 (drift after 5,000 steps).
 SCENARIO_2 = {
@@ -57,6 +57,7 @@ CANDIDATES = (
     Candidate("epsilon-0.2", "epsilon 0.2 (Personalizer's usual)", "--cb_explore_adf --epsilon 0.2 -q ::"),
     Candidate("epsilon-0.05", "epsilon 0.05", "--cb_explore_adf --epsilon 0.05 -q ::"),
     Candidate("squarecb", "squarecb (current default)", "--cb_explore_adf --squarecb -q ::"),
+    Candidate("squarecb-UA", "squarecb, -q UA (tutorial crosses)", "--cb_explore_adf --squarecb -q UA"),
     Candidate(
         "squarecb-mtr", "squarecb, --cb_type mtr", "--cb_explore_adf --squarecb --cb_type mtr -q ::"
     ),

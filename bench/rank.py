@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import random
+import resource
 import re
 import shutil
 import subprocess
@@ -102,10 +103,19 @@ def _rate(fn: Any, seconds: float) -> float:
             return count / (now - started)
 
 
-def baselines(env: dict[str, str], data: bytes, body: dict[str, Any], seconds: float = 3.0) -> dict[str, float]:
-    """Single-threaded, in this process: bare VW predict of the same example lines; shared.features
-    + predict; and the whole engine (request validation, features, predict, sampling, decision
-    event) through Ranker.rank with the real event encoding but without the network send."""
+def baselines(
+    env: dict[str, str], data: bytes, body: dict[str, Any], seconds: float = 3.0
+) -> dict[str, float]:
+    """Single-threaded, in this process, the same model and request:
+    - bare VW predict of the prepared lines through the service's own VWModel.predict (VW's C++
+      text parser and predict, no per-line Python objects), and through pyvw's
+      Workspace.predict (VW's usual Python API) for scale;
+    - shared.features lines (action lines memoised, as the ranker does) + VWModel.predict;
+    - the whole engine as the route runs it: orjson + RankRequest validation, then Ranker.rank
+      (features, predict, sampling, decision event encoded), with a publisher that drops the event
+      instead of sending it."""
+    import orjson
+
     from shared import features
     from shared.contracts import RankRequest
     from shared.cosmos_store import get_store
@@ -117,16 +127,18 @@ def baselines(env: dict[str, str], data: bytes, body: dict[str, Any], seconds: f
     from shared.vw_model import VWModel
 
     model = VWModel.from_bytes(data, POLICY)
-    workspace = model._workspace  # bare: no lock, no list copy
     lines = vw_lines(body)
 
     def bare() -> None:
-        workspace.predict(lines)
+        model.predict(lines)
 
-    def with_features() -> None:
+    def pyvw() -> None:
+        model._workspace.predict(lines)
+
+    def with_features() -> None:  # as the ranker builds them (action lines memoised)
         context, _ = features.context_line(body["contextFeatures"])
-        actions = [features.action_line(a["features"])[0] for a in body["actions"]]
-        workspace.predict(features.examples(context, actions))
+        actions = [features.cached_action_line(a["features"]) for a in body["actions"]]
+        model.predict([context, *actions])
 
     class NullPublisher:
         def publish(self, hub: str, payload: bytes, partition_key: str) -> None:
@@ -149,9 +161,10 @@ def baselines(env: dict[str, str], data: bytes, body: dict[str, Any], seconds: f
         assert serving.model() is not None, "the benchmark model was not loaded"
 
         def engine() -> None:
-            ranker.rank(RankRequest.model_validate_json(raw))
+            ranker.rank(RankRequest.model_validate(orjson.loads(raw)))
 
         out["bare_predict_per_s"] = _rate(bare, seconds)
+        out["pyvw_predict_per_s"] = _rate(pyvw, seconds)
         out["features_predict_per_s"] = _rate(with_features, seconds)
         out["engine_rank_per_s"] = _rate(engine, seconds)
         serving.stop()
@@ -281,14 +294,28 @@ _PROFILE_GROUPS = (
 )
 
 
+def worker_pids(server: common.Server) -> list[int]:
+    """uvicorn's worker processes (multiprocessing spawn children); itself with one worker."""
+    found = []
+    for pid in common.children(server.process.pid):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"spawn_main" in cmdline:
+            found.append(pid)
+    return sorted(found) or [server.process.pid]
+
+
 def profile(server: common.Server, body_path: Path, seconds: float, out_dir: Path) -> dict[str, Any]:
     """py-spy (--gil, raw folded stacks) on the first worker while wrk runs."""
-    workers = common.children(server.process.pid)
-    if not PY_SPY.exists() or not workers:
-        return {"error": "py-spy or worker pid not found"}
+    workers = worker_pids(server)
+    if not PY_SPY.exists():
+        return {"error": f"{PY_SPY} not found"}
     pid = workers[0]
     out_dir.mkdir(parents=True, exist_ok=True)
     raw = out_dir / f"rank-pyspy-w{len(workers)}.txt"
+    raw.unlink(missing_ok=True)
     spy = subprocess.Popen(
         [str(PY_SPY), "record", "--gil", "-f", "raw", "-r", "200", "-d", f"{seconds:g}", "-p", str(pid), "-o", str(raw)],
         stdout=subprocess.DEVNULL,
@@ -335,6 +362,7 @@ def run(
     connections: int = 8,
     threads: int = 2,
     with_profile: bool = False,
+    floor: bool = True,
 ) -> dict[str, Any]:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install wrk)")
@@ -352,10 +380,20 @@ def run(
         "targets": {"rps": TARGET_RPS, "p99_ms": TARGET_P99_MS},
         "runs": [],
     }
-    steps = len(workers) + 1
+    steps = len(workers) * (2 if floor else 1) + 1
     with tempfile.TemporaryDirectory() as tmp, tqdm(total=steps, desc="rank", unit="step") as bar:
         body_path = Path(tmp) / "rank-body.json"
         body_path.write_text(json.dumps(body))
+        if floor:
+            model_path = Path(tmp) / "floor-model.vw"
+            model_path.write_bytes(data)
+            results["floor"] = []
+            for count in workers:
+                bar.set_postfix_str(f"floor, {count} worker(s)")
+                results["floor"].append(
+                    _floor_run(count, body, body_path, model_path, seconds, warmup, connections, threads)
+                )
+                bar.update()
         for count in workers:
             bar.set_postfix_str(f"HTTP, {count} worker(s)")
             results["runs"].append(
@@ -370,6 +408,54 @@ def run(
     for entry in results["runs"]:
         entry["ratio_to_bare"] = entry["wrk"]["rps"] / results["baseline"]["bare_predict_per_s"]
     return results
+
+
+def _floor_run(
+    workers: int,
+    body: dict[str, Any],
+    body_path: Path,
+    model_path: Path,
+    seconds: float,
+    warmup: float,
+    connections: int,
+    threads: int,
+) -> dict[str, Any]:
+    """The bare floor app (bench/floor_app.py) under the same uvicorn command and load."""
+    server = common.uvicorn(
+        {"BENCH_FLOOR_MODEL": str(model_path)}, workers, "bench.floor_app:create_app", "floor"
+    )
+    try:
+        server.wait_healthy()
+        url = server.url(RANK_PATH)
+        requests.post(url, json=body, timeout=30).raise_for_status()
+        wrk(url, body_path, warmup, connections, threads, latency=False)
+        groups = {"uvicorn workers": [server.process.pid, *worker_pids(server)]}
+        before = _cpu(groups)
+        started = time.monotonic()
+        measured = wrk(url, body_path, seconds, connections, threads, latency=True)
+        cpu = _cpu_used(before, _cpu(groups), time.monotonic() - started)
+    finally:
+        server.stop()
+    return {
+        "workers": workers,
+        "wrk": {k: v for k, v in measured.items() if k != "raw"},
+        "cpu_cores": cpu,
+    }
+
+
+def _cpu(groups: dict[str, list[int]]) -> dict[str, float]:
+    snap = {name: sum(common.process_cpu_seconds(p) for p in set(pids)) for name, pids in groups.items()}
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    snap["wrk"] = children.ru_utime + children.ru_stime  # wrk is the only child waited for meanwhile
+    snap["machine"] = common.machine_busy_seconds()
+    return snap
+
+
+def _cpu_used(before: dict[str, float], after: dict[str, float], wall: float) -> dict[str, float]:
+    """Cores used by each group over the measured window; `other` is the rest of the machine."""
+    used = {name: (after[name] - before[name]) / wall for name in before}
+    used["other"] = used["machine"] - sum(v for k, v in used.items() if k != "machine")
+    return {k: round(v, 2) for k, v in used.items()}
 
 
 def _http_run(
@@ -394,7 +480,15 @@ def _http_run(
             probe.raise_for_status()
             load_before = common.load_average()
             warm = wrk(url, body_path, warmup, connections, threads, latency=False)
+            groups = {
+                "uvicorn workers": [server.process.pid, *worker_pids(server)],
+                "azurite": common.pids_matching("azurite"),
+                "cosmos emulator": common.pids_matching("cosmosdb-server"),
+            }
+            before = _cpu(groups)
+            started = time.monotonic()
             measured = wrk(url, body_path, seconds, connections, threads, latency=True)
+            cpu = _cpu_used(before, _cpu(groups), time.monotonic() - started)
             load_after = common.load_average()
             stats = publisher_stats(server, workers)
             queue = count_decisions(env)  # before profiling, which sends more requests
@@ -410,6 +504,7 @@ def _http_run(
         "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in load_after],
         "publisher": stats,
+        "cpu_cores": cpu,
         "queue": queue,
         "requests_completed": completed,
     }

@@ -6,6 +6,7 @@ and the request-size guard; each router module is a thin door into shared/.
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Sequence
 from typing import Any, TypeVar
@@ -85,6 +86,27 @@ class BodyLimitMiddleware:
             413, "PayloadSizeExceeded", f"request body exceeds the limit of {self.limit} bytes"
         )
         await error_response(exc)(scope, _empty_receive, send)
+
+
+class ApiKeyMiddleware:
+    """With PERSONALIZER_API_KEY set, Personalizer routes need it in Ocp-Apim-Subscription-Key, as
+    Personalizer's clients send it. Not installed at all when no key is set (local default)."""
+
+    def __init__(self, app: ASGIApp, key: str, prefix: str = "/api/personalizer") -> None:
+        self.app = app
+        self.key = key.encode()
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(self.prefix):
+            sent = dict(scope["headers"]).get(b"ocp-apim-subscription-key", b"")
+            if not hmac.compare_digest(sent, self.key):
+                message = "missing or wrong Ocp-Apim-Subscription-Key"
+                await error_response(ApiError(401, "PermissionDenied", message))(
+                    scope, receive, send
+                )
+                return
+        await self.app(scope, receive, send)
 
 
 async def _empty_receive() -> Message:
@@ -183,7 +205,10 @@ def create_api() -> FastAPI:
     api.include_router(health.router, prefix="/api")
     for index, base in enumerate(personalizer.BASE_PATHS):
         api.include_router(personalizer.router, prefix=base, include_in_schema=index == 0)
-    api.add_middleware(BodyLimitMiddleware, limit=get_settings().max_request_bytes)
+    settings = get_settings()
+    api.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
+    if settings.api_key:
+        api.add_middleware(ApiKeyMiddleware, key=settings.api_key)
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
     return api
 

@@ -6,9 +6,7 @@ Served under every base path the official clients use: /personalizer/v1.0, the v
 
 from __future__ import annotations
 
-import hmac
-
-from fastapi import APIRouter, Depends, Header, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from functions.http_app import DOCUMENTED_BODIES, json_body, json_response, parse_body
@@ -20,12 +18,11 @@ from shared.contracts import (
     RewardRequest,
     ServiceConfiguration,
 )
-from shared.errors import ApiError, bad_request
+from shared.errors import bad_request
 from shared.policy import PolicyError
 from shared.ranker import get_ranker
 from shared.service_config import get_config_store
 from shared.serving import get_serving
-from shared.settings import get_settings
 
 BASE_PATHS = (
     "/api/personalizer/v1.0",
@@ -36,15 +33,8 @@ BASE_PATHS = (
 )
 
 
-async def require_key(ocp_apim_subscription_key: str | None = Header(default=None)) -> None:
-    """When PERSONALIZER_API_KEY is set, callers must send it as Personalizer clients do."""
-    expected = get_settings().api_key
-    if expected and not hmac.compare_digest(ocp_apim_subscription_key or "", expected):
-        raise ApiError(401, "PermissionDenied", "missing or wrong Ocp-Apim-Subscription-Key")
-
-
 EventId = Path(min_length=1, max_length=MAX_ID_LENGTH)
-router = APIRouter(tags=["personalizer"], dependencies=[Depends(require_key)])
+router = APIRouter(tags=["personalizer"])
 
 
 DOCUMENTED_BODIES.extend([RankRequest, RewardRequest])

@@ -41,7 +41,7 @@ class QueueStandInPublisher:
     """Local stand-in: a bounded buffer, a sender thread, one Azurite queue per hub."""
 
     def __init__(
-        self, queue_prefix: str, capacity: int = 20_000, linger_seconds: float = 0.02
+        self, queue_prefix: str, capacity: int = 20_000, linger_seconds: float = 0.05
     ) -> None:
         self._prefix = queue_prefix
         self._capacity = capacity

@@ -51,3 +51,23 @@ def test_health_names_the_dependency_that_is_down(
     assert r.status_code == 503
     assert r.json()["down"] == ["cosmos"]
     assert r.json()["dependencies"]["blob"]["status"] == "up"
+
+
+def test_api_key_guards_personalizer_routes_when_set(
+    isolated: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.http_app import create_api
+    from tests.conftest import reset_caches
+
+    monkeypatch.setenv("PERSONALIZER_API_KEY", "local-test-key")
+    reset_caches()
+    client = TestClient(create_api())
+    url = "/api/personalizer/v1.0/configurations/service"
+    denied = client.get(url)
+    assert denied.status_code == 401
+    assert denied.json()["error"]["code"] == "PermissionDenied"
+    assert client.get(url, headers={"Ocp-Apim-Subscription-Key": "wrong"}).status_code == 401
+    assert (
+        client.get(url, headers={"Ocp-Apim-Subscription-Key": "local-test-key"}).status_code == 200
+    )
+    assert client.get("/api/health").status_code == 200  # health stays open for probes

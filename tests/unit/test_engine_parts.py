@@ -101,8 +101,6 @@ def test_line_to_json_keeps_every_feature() -> None:
             "duplicate",
         ),
         ({"contextFeatures": [{"a": {"b": 1}}], "actions": [{"id": "x" * 257}]}, "at most 256"),
-        ({"contextFeatures": ["text"], "actions": [{"id": "x"}]}, "dictionary"),
-        ({"contextFeatures": [{"a": 1}], "actions": [{"id": "x", "features": [3]}]}, "dictionary"),
         (
             {"contextFeatures": [{"a": 1}], "actions": [{"id": f"a{i}"} for i in range(51)]},
             "at most 50",
