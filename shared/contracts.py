@@ -7,6 +7,7 @@ features) live in shared/ranker.py. Unknown fields are ignored, as Personalizer 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
@@ -48,17 +49,17 @@ class RankRequest(_Model):
 
     @model_validator(mode="after")
     def _ids_consistent(self) -> RankRequest:
-        ids = [a.id for a in self.actions]
-        seen: set[str] = set()
-        for action_id in ids:
-            if action_id in seen:
-                raise ValueError(f"duplicate action id {action_id!r}")
-            seen.add(action_id)
-        unknown = [a for a in self.excludedActions if a not in seen]
-        if unknown:
-            raise ValueError(f"excludedActions names unknown action ids {unknown[:5]}")
-        if seen.issubset(self.excludedActions):
-            raise ValueError("every action is excluded; nothing left to rank")
+        ids = {a.id for a in self.actions}
+        if len(ids) != len(self.actions):
+            counts = Counter(a.id for a in self.actions)
+            duplicate = next(i for i, n in counts.items() if n > 1)
+            raise ValueError(f"duplicate action id {duplicate!r}")
+        if self.excludedActions:
+            unknown = [a for a in self.excludedActions if a not in ids]
+            if unknown:
+                raise ValueError(f"excludedActions names unknown action ids {unknown[:5]}")
+            if ids.issubset(self.excludedActions):
+                raise ValueError("every action is excluded; nothing left to rank")
         return self
 
 
