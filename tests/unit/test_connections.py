@@ -1,0 +1,69 @@
+"""Connections resolve both ways the Functions host accepts: a connection string, or identity-based
+`<NAME>__…` settings. Nothing here talks to Azure (clients connect lazily)."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared import clients
+from shared.events.publisher import EventHubsPublisher, QueueStandInPublisher, make_publisher
+from shared.settings import get_settings
+
+
+@pytest.fixture(autouse=True)
+def fresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AzureWebJobsStorage", "COSMOS_CONNECTION", "EventHubConnection"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    clients.reset()
+
+
+def test_storage_by_account_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AzureWebJobsStorage__accountName", "offersstore")
+    conn = clients.storage_connection("AzureWebJobsStorage")
+    assert conn.uses_identity
+    assert conn.endpoint == "https://offersstore.blob.core.windows.net"
+    assert conn.queue_endpoint == "https://offersstore.queue.core.windows.net"
+
+
+def test_storage_by_service_uris_and_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AzureWebJobsStorage__blobServiceUri", "https://b.example")
+    monkeypatch.setenv("AzureWebJobsStorage__queueServiceUri", "https://q.example")
+    conn = clients.storage_connection("AzureWebJobsStorage")
+    assert (conn.endpoint, conn.queue_endpoint) == ("https://b.example", "https://q.example")
+    with pytest.raises(clients.ConnectionMissing):
+        clients.storage_connection("NoSuchConnection")
+
+
+def test_cosmos_by_endpoint_uses_managed_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    from azure.identity import ManagedIdentityCredential
+
+    monkeypatch.setenv("COSMOS_CONNECTION__accountEndpoint", "https://acct.documents.azure.com")
+    monkeypatch.setenv("COSMOS_CONNECTION__credential", "managedidentity")
+    monkeypatch.setenv("COSMOS_CONNECTION__clientId", "00000000-0000-0000-0000-000000000001")
+    conn = clients.cosmos_connection("COSMOS_CONNECTION")
+    assert conn.uses_identity and conn.endpoint == "https://acct.documents.azure.com"
+    assert isinstance(clients.credential_for("COSMOS_CONNECTION"), ManagedIdentityCredential)
+
+
+def test_cosmos_connection_string_parts() -> None:
+    parts = clients.parse_connection_string("AccountEndpoint=http://h:8081/;AccountKey=a2V5;")
+    assert parts == {"AccountEndpoint": "http://h:8081/", "AccountKey": "a2V5"}
+
+
+def test_publisher_is_the_stand_in_without_event_hubs() -> None:
+    publisher = make_publisher()
+    try:
+        assert isinstance(publisher, QueueStandInPublisher)
+    finally:
+        publisher.close()
+
+
+def test_publisher_uses_buffered_event_hubs_with_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EventHubConnection__fullyQualifiedNamespace", "ns.servicebus.windows.net")
+    publisher = make_publisher()
+    assert isinstance(publisher, EventHubsPublisher)
+    producer = publisher._producer("decisions")
+    assert producer._buffered_mode is True
+    assert producer.eventhub_name == "decisions"
+    assert producer._address.hostname == "ns.servicebus.windows.net"
