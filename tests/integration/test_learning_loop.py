@@ -14,6 +14,7 @@ import pytest
 from shared.archive import get_archive
 from shared.contracts import RankRequest
 from shared.cosmos_store import get_store
+from shared.events.publisher import MemoryPublisher
 from shared.join_consumer import consume
 from shared.learner import Learner, get_learner
 from shared.model_store import ModelConflict, get_model_store
@@ -32,27 +33,7 @@ class Clock:
         return self.now
 
 
-class CapturingPublisher:
-    """Collects what rank and reward would put on the hubs, so the test delivers it (and redelivers
-    it) itself, exactly as the Event Hubs trigger would."""
-
-    def __init__(self) -> None:
-        self.events: dict[str, list[bytes]] = {}
-
-    def publish(self, hub: str, body: bytes, partition_key: str) -> None:
-        self.events.setdefault(hub, []).append(body)
-
-    def flush(self, timeout: float = 30.0) -> bool:
-        return True
-
-    def close(self) -> None:
-        pass
-
-    def stats(self) -> dict[str, int]:
-        return {}
-
-
-def make_ranker(clock: Clock, publisher: CapturingPublisher) -> Ranker:
+def make_ranker(clock: Clock, publisher: MemoryPublisher) -> Ranker:
     serving = Serving(get_model_store(), get_config_store(), 3600, 3600)
     return Ranker(serving, publisher, get_store, get_settings(), clock)
 
@@ -72,7 +53,7 @@ def play(ranker: Ranker, world: TomAnna, count: int, clock: Clock) -> list[str]:
     return ids
 
 
-def deliver(publisher: CapturingPublisher, times: int = 1) -> None:
+def deliver(publisher: MemoryPublisher, times: int = 1) -> None:
     settings = get_settings()
     for _ in range(times):
         consume("decisions", publisher.events.get(settings.decisions_hub, []))
@@ -88,9 +69,9 @@ def learned_ids(archive_paths: list[str]) -> list[str]:
 
 
 @pytest.fixture
-def loop(isolated: dict[str, str]) -> tuple[Clock, CapturingPublisher, Ranker, Learner]:
+def loop(isolated: dict[str, str]) -> tuple[Clock, MemoryPublisher, Ranker, Learner]:
     clock = Clock(1_800_000_000.0)
-    publisher = CapturingPublisher()
+    publisher = MemoryPublisher()
     learner = Learner(
         get_store(), get_model_store(), get_config_store(), get_archive(), clock=clock
     )
