@@ -36,6 +36,10 @@ class PreconditionFailed(Exception):
     """The item changed since it was read (ETag mismatch) or is gone."""
 
 
+class NotFound(Exception):
+    """The item does not exist (patch)."""
+
+
 def _status(exc: Exception) -> int | None:
     return getattr(exc, "status_code", None)
 
@@ -89,6 +93,28 @@ class CosmosStore:
             exceptions.CosmosResourceNotFoundError,
         ) as exc:
             raise PreconditionFailed(item.get("id")) from exc
+
+    def patch(
+        self,
+        container: str,
+        item_id: str,
+        operations: list[dict[str, Any]],
+        etag: str | None = None,
+    ) -> Item:
+        """Partial update (server-side, atomic): a small payload instead of the whole document.
+        With `etag`, only if the item is still at that version."""
+        from azure.core import MatchConditions
+        from azure.cosmos import exceptions
+
+        options: dict[str, Any] = {}
+        if etag is not None:
+            options = {"etag": etag, "match_condition": MatchConditions.IfNotModified}
+        try:
+            return self.container(container).patch_item(item_id, item_id, operations, **options)
+        except exceptions.CosmosResourceNotFoundError as exc:
+            raise NotFound(item_id) from exc
+        except exceptions.CosmosAccessConditionFailedError as exc:
+            raise PreconditionFailed(item_id) from exc
 
     def upsert(self, container: str, item: Item) -> Item:
         return self.container(container).upsert_item(item)

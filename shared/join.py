@@ -3,7 +3,8 @@
 Hubs deliver at least once and in any order (a reward may come before its decision), so every
 update is a merge that gives the same document however often and in whatever order it is applied:
 the decision is set once, rewards are keyed by their own id, activation keeps the earliest time.
-Writes use the document's ETag, so concurrent consumers never lose each other's updates.
+Writes use the document's ETag, so concurrent consumers never lose each other's updates; the
+common cases take one write (a decision creates its document, a reward is a server-side patch).
 
 Document: {id, decision?, rewards: {rewardId: {v, t}}, activatedAt?, matureAt?, claim?}
 `matureAt` (unix seconds) is when the reward window closes: decision time (activation time for a
@@ -13,12 +14,12 @@ deferred event) plus rewardWaitTime. A deferred event that is never activated ne
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.cosmos_store import Conflict, CosmosStore, PreconditionFailed
+from shared.cosmos_store import Conflict, CosmosStore, NotFound, PreconditionFailed
 from shared.decision_events import Event
 
 log = logging.getLogger(__name__)
@@ -101,24 +102,64 @@ class JoinReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
 
 
-def apply_batch(
-    store: CosmosStore, updates: Iterable[tuple[str, Mutation]], parallel: bool = True
+def _decision_fast(store: CosmosStore, decision: Event, wait_seconds: float) -> bool:
+    """The usual case, one write: the decision comes first and creates its document."""
+    doc: Doc = {"id": decision["EventId"], "rewards": {}}
+    add_decision(decision, wait_seconds)(doc)
+    try:
+        store.create(CONTAINER, doc)
+        return True
+    except Conflict:  # a reward came first, or a redelivery: merge
+        return apply(store, doc["id"], [add_decision(decision, wait_seconds)])
+
+
+def _reward_fast(store: CosmosStore, reward: Event, attempts: int = 20) -> bool:
+    """One server-side patch keyed by the reward's own id (idempotent), creating the document if
+    the reward came before its decision."""
+    event_id, value = reward["EventId"], {"v": float(reward["v"]), "t": float(reward["t"])}
+    operation = [{"op": "set", "path": f"/rewards/{reward['id']}", "value": value}]
+    for _ in range(attempts):
+        try:
+            store.patch(CONTAINER, event_id, operation)
+            return True
+        except NotFound:
+            try:
+                store.create(CONTAINER, {"id": event_id, "rewards": {reward["id"]: value}})
+                return True
+            except Conflict:
+                continue
+    raise RuntimeError(f"event {event_id}: too much write contention")
+
+
+def _record(store: CosmosStore, source: str, events: list[Event], wait_seconds: float) -> bool:
+    if len(events) == 1:
+        event = events[0]
+        if source == "decisions":
+            return _decision_fast(store, event, wait_seconds)
+        if event.get("type") == "reward" and str(event.get("id", "")).isalnum():
+            return _reward_fast(store, event)
+    add = add_decision if source == "decisions" else add_observation
+    return apply(store, events[0]["EventId"], [add(e, wait_seconds) for e in events])
+
+
+def record_batch(
+    store: CosmosStore, source: str, events: list[Event], wait_seconds: float
 ) -> JoinReport:
-    """Apply mutations grouped by event id (one write per document), documents in parallel.
-    A failing document is reported, never allowed to stop the rest of the batch."""
-    grouped: dict[str, list[Mutation]] = {}
-    for event_id, mutation in updates:
-        grouped.setdefault(event_id, []).append(mutation)
+    """Join one hub batch (`source` is "decisions" or "rewards"): events grouped by id, documents
+    written in parallel, one write per document in the usual case. A failing document is reported,
+    never allowed to stop the rest of the batch."""
+    grouped: dict[str, list[Event]] = {}
+    for event in events:
+        grouped.setdefault(event["EventId"], []).append(event)
     report = JoinReport()
 
-    def one(item: tuple[str, list[Mutation]]) -> tuple[str, bool | Exception]:
+    def one(item: tuple[str, list[Event]]) -> tuple[str, bool | Exception]:
         try:
-            return item[0], apply(store, item[0], item[1])
+            return item[0], _record(store, source, item[1], wait_seconds)
         except Exception as exc:
             return item[0], exc
 
-    results = _pool.map(one, grouped.items()) if parallel else map(one, grouped.items())
-    for event_id, outcome in results:
+    for event_id, outcome in _pool.map(one, grouped.items()):
         if isinstance(outcome, Exception):
             log.error("join failed for event %s: %s", event_id, outcome)
             report.failed.append((event_id, str(outcome)))

@@ -25,7 +25,7 @@ from typing import Any
 from shared import features
 from shared.archive import JoinedArchive, get_archive, joined_path
 from shared.contracts import ServiceConfiguration
-from shared.cosmos_store import CosmosStore, PreconditionFailed, get_store
+from shared.cosmos_store import CosmosStore, NotFound, PreconditionFailed, get_store
 from shared.decision_events import chosen_index, probability_of_choice
 from shared.dsjson import joined_line
 from shared.join import CONTAINER
@@ -181,23 +181,27 @@ class Learner:
         )
 
     def _claim(self, docs: list[Doc], version: int, run_id: str, ttl: int | None) -> list[Doc]:
+        operations: list[dict[str, Any]] = [
+            {"op": "set", "path": "/claim", "value": {"version": version, "run": run_id}}
+        ]
+        if ttl is not None:  # logRetentionDays: Cosmos expires the event once it is learned
+            operations.append({"op": "set", "path": "/ttl", "value": ttl})
+
         def claim(doc: Doc) -> Doc | None:
-            doc["claim"] = {"version": version, "run": run_id}
-            if ttl is not None:  # logRetentionDays: Cosmos expires the event after it is learned
-                doc["ttl"] = ttl
-            try:
-                return self._store.replace(CONTAINER, doc, doc["_etag"])
-            except PreconditionFailed:
+            try:  # a small patch, only if the document is as the query saw it
+                return self._store.patch(CONTAINER, doc["id"], operations, doc["_etag"])
+            except (PreconditionFailed, NotFound):
                 return None  # changed since the query (e.g. a late reward): next run takes it
 
         return [d for d in _pool.map(claim, docs) if d is not None]
 
     def _release(self, docs: list[Doc]) -> None:
         def release(doc: Doc) -> None:
-            doc.pop("claim", None)
             try:
-                self._store.replace(CONTAINER, doc, doc["_etag"])
-            except PreconditionFailed:
+                self._store.patch(
+                    CONTAINER, doc["id"], [{"op": "remove", "path": "/claim"}], doc["_etag"]
+                )
+            except (PreconditionFailed, NotFound):
                 pass
 
         list(_pool.map(release, docs))
