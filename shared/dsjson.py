@@ -41,10 +41,22 @@ def _vw_json(namespaces: Namespaces) -> dict[str, Any]:
     return out
 
 
-def joined_line(doc: dict[str, Any], reward: float, skip_learn: bool = False) -> dict[str, Any]:
-    decision = doc["decision"]
+def vw_lines(decision: dict[str, Any]) -> tuple[str, list[str]]:
+    """The shared line and the action lines of a logged decision, exactly as rank built them."""
     context, _ = features.context_line(decision["_context"])
-    actions = [_vw_json(line_to_json(features.action_line(f)[0])) for f in decision["_actions"]]
+    return context, [features.cached_action_line(f) for f in decision["_actions"]]
+
+
+def joined_line(
+    doc: dict[str, Any],
+    reward: float,
+    skip_learn: bool = False,
+    lines: tuple[str, list[str]] | None = None,
+) -> dict[str, Any]:
+    """`lines`: the decision's VW lines when the caller has them already (see `vw_lines`)."""
+    decision = doc["decision"]
+    context, action_lines = lines or vw_lines(decision)
+    actions = [_vw_json(line_to_json(line)) for line in action_lines]
     chosen = chosen_index(decision)
     observations = [
         {"v": r["v"], "EventId": doc["id"], "ActionTaken": False}

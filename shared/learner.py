@@ -27,7 +27,7 @@ from shared.archive import JoinedArchive, get_archive, joined_path
 from shared.contracts import ServiceConfiguration
 from shared.cosmos_store import CosmosStore, NotFound, PreconditionFailed, get_store
 from shared.decision_events import chosen_index, probability_of_choice
-from shared.dsjson import joined_line
+from shared.dsjson import joined_line, vw_lines
 from shared.join import CONTAINER
 from shared.model_store import ModelConflict, ModelMeta, ModelStore, get_model_store
 from shared.service_config import ConfigStore, get_config_store
@@ -72,10 +72,9 @@ def final_reward(doc: Doc, config: ServiceConfiguration) -> float:
     return float(rewards[0]["v"])
 
 
-def training_example(decision: Doc, reward: float) -> list[str]:
+def training_example(decision: Doc, reward: float, lines: tuple[str, list[str]]) -> list[str]:
     """VW text lines for a decision, labelled on the served action (cost = -reward)."""
-    context, _ = features.context_line(decision["_context"])
-    actions = [features.action_line(f)[0] for f in decision["_actions"]]
+    context, actions = lines
     return features.examples(
         context, actions, chosen_index(decision), -reward, probability_of_choice(decision)
     )
@@ -132,12 +131,13 @@ class Learner:
         for doc in docs:
             reward = final_reward(doc, snapshot.service)
             logging_only = doc["decision"].get("_mode") == "LoggingOnly"
+            vw = vw_lines(doc["decision"])
             if logging_only:
                 report.skipped_logging_only += 1
             else:
-                model.learn(training_example(doc["decision"], reward))
+                model.learn(training_example(doc["decision"], reward, vw))
                 report.learned += 1
-            lines.append(joined_line(doc, reward, skip_learn=logging_only))
+            lines.append(joined_line(doc, reward, skip_learn=logging_only, lines=vw))
 
         previous_total = stored.meta.events_learned if continue_model and stored else 0
         new_meta = ModelMeta(
