@@ -97,6 +97,20 @@ def parse_connection_string(conn: str) -> dict[str, str]:
     return {k.strip(): v.strip() for k, v in parts}
 
 
+def transport() -> Any:
+    """An HTTP transport for one SDK client. With no proxy configured, the requests session skips
+    reading proxy and netrc settings from the environment on every call (measured: ~0.5 ms of CPU
+    per Cosmos operation on these machines); with a proxy set, the default behaviour is kept."""
+    import urllib.request
+
+    import requests
+    from azure.core.pipeline.transport import RequestsTransport
+
+    session = requests.Session()
+    session.trust_env = bool(urllib.request.getproxies())
+    return RequestsTransport(session=session, session_owner=True)
+
+
 def cached(key: str, factory: Any) -> Any:
     client = _cache.get(key)
     if client is None:
@@ -114,8 +128,12 @@ def blob_service() -> BlobServiceClient:
 
         conn = storage_connection(get_settings().storage_connection_name)
         if conn.uses_identity:
-            return BlobServiceClient(conn.endpoint, credential=credential_for(conn.name))
-        return BlobServiceClient.from_connection_string(conn.connection_string)
+            return BlobServiceClient(
+                conn.endpoint, credential=credential_for(conn.name), transport=transport()
+            )
+        return BlobServiceClient.from_connection_string(
+            conn.connection_string, transport=transport()
+        )
 
     return cached("blob", make)  # type: ignore[no-any-return]
 
@@ -126,8 +144,12 @@ def queue_service() -> QueueServiceClient:
 
         conn = storage_connection(get_settings().storage_connection_name)
         if conn.uses_identity:
-            return QueueServiceClient(conn.queue_endpoint, credential=credential_for(conn.name))
-        return QueueServiceClient.from_connection_string(conn.connection_string)
+            return QueueServiceClient(
+                conn.queue_endpoint, credential=credential_for(conn.name), transport=transport()
+            )
+        return QueueServiceClient.from_connection_string(
+            conn.connection_string, transport=transport()
+        )
 
     return cached("queue", make)  # type: ignore[no-any-return]
 
@@ -138,13 +160,17 @@ def cosmos_client() -> CosmosClient:
 
         conn = cosmos_connection(get_settings().cosmos_connection_name)
         if conn.uses_identity:
-            return CosmosClient(conn.endpoint, credential=credential_for(conn.name))
+            return CosmosClient(
+                conn.endpoint, credential=credential_for(conn.name), transport=transport()
+            )
         parts = parse_connection_string(conn.connection_string)
         endpoint, key = parts.get("AccountEndpoint", ""), parts.get("AccountKey", "")
         # The local emulator speaks plain http and advertises an https location: following it
         # fails (WRONG_VERSION_NUMBER), so discovery is off for http endpoints only.
         local = endpoint.startswith("http://")
-        return CosmosClient(endpoint, credential=key, enable_endpoint_discovery=not local)
+        return CosmosClient(
+            endpoint, credential=key, enable_endpoint_discovery=not local, transport=transport()
+        )
 
     return cached("cosmos", make)  # type: ignore[no-any-return]
 
