@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 # Rewards accepted by the HTTP API just before the window closed may still be in the hub; wait a
 # little past matureAt so the join has them.
-GRACE_SECONDS = 1.0
+GRACE_SECONDS = 0.5
 MAX_EVENTS_PER_RUN = 50_000
 
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="learn")

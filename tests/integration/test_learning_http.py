@@ -1,6 +1,6 @@
 """The whole loop over real HTTP, with the local host running every trigger: rank -> decisions hub
 -> join -> learn timer -> model blob -> hot-swap in the HTTP worker. Timing is real (the learner
-ticks every 2 s, rewards wait 3 s), so the margin is wide: a learner that learns nothing clicks at
+ticks every second, rewards wait 3 s), so the margin is wide: a learner that learns nothing clicks at
 most 1/7 of the time on Tom/Anna (the baseline never)."""
 
 from __future__ import annotations
@@ -29,6 +29,6 @@ def test_learner_beats_random_through_the_http_api(live_host: LiveHost) -> None:
             url = live_host.url(f"{V1}/events/{body['eventId']}/reward")
             assert session.post(url, json={"value": value}).status_code == 204
         if step % 100 == 99:
-            time.sleep(1.0)  # a steady pace, so the loop (wait 3 s, learn every 2 s) keeps up
+            time.sleep(1.0)  # a steady pace, so the loop (wait 3 s, learn every second) keeps up
     late = sum(clicks[-600:]) / 600
     assert late > 0.5, f"late CTR {late:.2f}; host log:\n{live_host.log_tail()}"
