@@ -1,4 +1,4 @@
-"""`python -m bench`: the project's benchmarks; `--write` puts the results into docs/benchmarks.md."""
+"""`python -m bench`: the project's benchmarks; `--write` puts results into docs/benchmarks.md."""
 
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ from bench import common
 EPILOG = """
 examples:
   python -m bench policies --write        in-process policy comparison (about 8 minutes)
-  python -m bench learning --write        the real loop over HTTP, default and epsilon 0.2
+  python -m bench learning --write        the real loop over HTTP, default and epsilon 0.2,
+                                          at 40 and 100 decisions/s (about 10 minutes)
+  python -m bench learning --rate 40 --seed 1 2 3 --also squarecb --write
+  python -m bench learning --rate 100 --also squarecb --merge --write   ... adds 100/s runs
   python -m bench rank --write            wrk against uvicorn, 1 and 2 workers (about 1 minute)
   python -m bench rank --profile          ... and py-spy one worker under load
   python -m bench all --write             all three
@@ -49,7 +52,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     parser.add_argument("--from-results", action="store_true", help=argparse.SUPPRESS)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{policies,learning,rank,all}")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="{policies,learning,rank,all}"
+    )
 
     p = sub.add_parser(
         "policies", parents=[common_opts],
@@ -80,7 +85,12 @@ def _policies_opts(p: argparse.ArgumentParser) -> None:
     from bench import policies
 
     g = p.add_argument_group("policies")
-    g.add_argument("--seeds", type=int, default=len(policies.SEEDS), help=f"seeds 1..N (default {len(policies.SEEDS)})")
+    g.add_argument(
+        "--seeds",
+        type=int,
+        default=len(policies.SEEDS),
+        help=f"seeds 1..N (default {len(policies.SEEDS)})",
+    )
     g.add_argument(
         "--policy", action="append", dest="policy_keys", metavar="KEY",
         choices=[c.key for c in policies.CANDIDATES],
@@ -94,9 +104,19 @@ def _learning_opts(p: argparse.ArgumentParser) -> None:
 
     g = p.add_argument_group("learning")
     g.add_argument("--decisions", type=int, default=learning.DECISIONS, help="decisions per policy")
-    g.add_argument("--per-tick", type=int, default=25, help="decisions per tick (default 25)")
+    g.add_argument(
+        "--rate", type=int, nargs="+", default=list(learning.RATES), dest="rates",
+        help="decisions a second, one run per rate and policy (default: 40 100)",
+    )  # fmt: skip
     g.add_argument("--tick", type=float, default=0.25, help="seconds per tick (default 0.25)")
-    g.add_argument("--seed", type=int, default=learning.SEED, help="world seed (default 1)")
+    g.add_argument(
+        "--seed", type=int, nargs="+", default=[learning.SEED], dest="loop_seeds",
+        help="world seed(s), one run per seed (default 1)",
+    )  # fmt: skip
+    g.add_argument(
+        "--merge", action="store_true",
+        help="add these runs to bench/results/learning.json instead of replacing it",
+    )  # fmt: skip
     g.add_argument(
         "--also", action="append", default=[], choices=sorted(learning.EXTRA),
         help="also run this policy through the loop (repeatable)",
@@ -117,17 +137,24 @@ def _rank_opts(p: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
-def _result(name: str, args: argparse.Namespace, run: Any) -> dict[str, Any]:
+def _result(
+    name: str, args: argparse.Namespace, run: Any, merge_with: Any = None
+) -> dict[str, Any]:
     if getattr(args, "from_results", False):
         loaded = common.load_results(name)
         if loaded is None:
-            raise SystemExit(f"no bench/results/{name}.json yet: run `python -m bench {name}` first")
+            raise SystemExit(
+                f"no bench/results/{name}.json yet: run `python -m bench {name}` first"
+            )
         return loaded
     info = common.machine()
-    result = run()
+    result: dict[str, Any] = run()
     result["machine"] = info
     result["load_after"] = [round(x, 2) for x in common.load_average()]
     result["command"] = args.command_line
+    previous = common.load_results(name) if merge_with else None
+    if previous is not None:
+        result = merge_with(previous, result)
     path = common.save_results(name, result)
     print(f"results: {path.relative_to(common.ROOT)}")
     return result
@@ -158,10 +185,11 @@ def do_learning(args: argparse.Namespace) -> dict[str, Any]:
         lambda: learning.run(
             keys=args.also,
             decisions=args.decisions,
-            per_tick=args.per_tick,
+            rates=tuple(args.rates),
             tick=args.tick,
-            seed=args.seed,
+            seeds=tuple(args.loop_seeds),
         ),
+        merge_with=learning.merge if args.merge else None,
     )
     print_learning(result)
     if args.write:
@@ -186,6 +214,11 @@ def do_rank(args: argparse.Namespace) -> dict[str, Any]:
             floor=not args.no_floor,
         ),
     )
+    if getattr(args, "from_results", False):
+        for entry in result["runs"]:  # re-read kept py-spy stacks (the groups may have changed)
+            raw = common.ROOT / str((entry.get("profile") or {}).get("file", "-"))
+            if raw.is_file():
+                entry["profile"].update(rank.summarise_profile(raw))
     print_rank(result)
     if args.write:
         report.write_section("rank", report.rank_section(result, result["command"]))
@@ -213,16 +246,20 @@ def print_policies(result: dict[str, Any]) -> None:
 
 
 def print_learning(result: dict[str, Any]) -> None:
-    print(f"\nTom/Anna through the loop, {result['decisions']} decisions, seed {result['seed']}")
+    print(f"\nTom/Anna through the loop, {result['decisions']} decisions")
     for r in result["runs"]:
+        print(f"  at {r['pace']['rate']}/s, seed {r.get('seed', 1)}:", end=" ")
         loop, ref = r["loop"], r["in_process"]
         drained = r["model_after_drain"] or {}
         at_5000 = r["model_at"].get("5000") or {}
+        la, ra = loop["at"], ref["at"]
         print(
-            f"{r['label']:18} {r['policy']['arguments']:40} loop @1000 {loop['at'].get('1000', 0):.3f}"
-            f" @5000 {loop['at'].get('5000', 0):.3f} (last 1000 {loop['last_1000_ctr']:.3f}) |"
-            f" in-process @1000 {ref['at'].get('1000', 0):.3f} @5000 {ref['at'].get('5000', 0):.3f} |"
-            f" model at 5000: v{at_5000.get('version', 0)} ({at_5000.get('events_learned', 0)} learned),"
+            f"{r['label']:18} {r['policy']['arguments']:40}"
+            f" loop @1000 {la.get('1000', 0):.3f} @5000 {la.get('5000', 0):.3f}"
+            f" (last 1000 {loop['last_1000_ctr']:.3f}) |"
+            f" in-process @1000 {ra.get('1000', 0):.3f} @5000 {ra.get('5000', 0):.3f} |"
+            f" model at 5000: v{at_5000.get('version', 0)}"
+            f" ({at_5000.get('events_learned', 0)} learned),"
             f" after drain v{drained.get('version', 0)} ({drained.get('events_learned', 0)}) |"
             f" {loop['rate']:.0f} dec/s"
         )
@@ -234,7 +271,8 @@ def print_rank(result: dict[str, Any]) -> None:
     for r in result["runs"]:
         w = r["wrk"]
         print(
-            f"workers {r['workers']}: {w['rps']:,.0f}/s p50 {w['p50_ms']:.2f} ms p99 {w['p99_ms']:.2f} ms"
+            f"workers {r['workers']}: {w['rps']:,.0f}/s"
+            f" p50 {w['p50_ms']:.2f} ms p99 {w['p99_ms']:.2f} ms"
             f" non-2xx {w['non_2xx']} | ratio to bare {r['ratio_to_bare']:.2f} |"
             f" queue {r['queue']['events']} events ({r['queue']['distinct_event_ids']} ids) vs"
             f" {r['requests_completed']} completed | dropped {r['publisher']['dropped']}"

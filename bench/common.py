@@ -21,7 +21,8 @@ from typing import Any
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
+RESULTS = ROOT / "bench" / "results"  # small JSON results, kept with the code
+OUT = ROOT / "bench" / "out"  # bulky artefacts (py-spy stacks), git-ignored
 RUN_DIR = ROOT / ".run"
 PY = sys.executable
 
@@ -193,6 +194,32 @@ def children(pid: int) -> list[int]:
         with contextlib.suppress(OSError):
             found += [int(p) for p in (task / "children").read_text().split()]
     return found
+
+
+def descendants(pid: int) -> list[int]:
+    """All child processes, recursively."""
+    found: list[int] = []
+    stack = [pid]
+    while stack:
+        kids = children(stack.pop())
+        found += kids
+        stack += kids
+    return found
+
+
+def cpu_snapshot(groups: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds per group of pids, the bench process itself and the whole machine."""
+    snap = {name: sum(process_cpu_seconds(p) for p in set(pids)) for name, pids in groups.items()}
+    snap["bench client"] = process_cpu_seconds(os.getpid())
+    snap["machine"] = machine_busy_seconds()
+    return snap
+
+
+def cpu_used(before: dict[str, float], after: dict[str, float], wall: float) -> dict[str, float]:
+    """Cores used per group over `wall` seconds; `other` is the rest of the machine."""
+    used = {name: (after[name] - before[name]) / wall for name in before}
+    used["other"] = used["machine"] - sum(v for k, v in used.items() if k != "machine")
+    return {k: round(v, 2) for k, v in used.items()}
 
 
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100

@@ -1,7 +1,7 @@
-"""A bare HTTP rank floor for `python -m bench rank`: one FastAPI route doing what rank cannot skip
-(parse the JSON, build the VW lines, predict, answer) and nothing else: no validation model, no
-middleware, no sampling, no decision logging. Served by the same uvicorn command as the app, it shows
-what this machine does at best today, so the app's numbers can be read against it.
+"""A bare HTTP rank floor for `python -m bench rank`: one FastAPI route doing what rank cannot
+skip (parse the JSON, build the VW lines, predict, answer) and nothing else: no validation model,
+no middleware, no sampling, no decision logging. Served by the same uvicorn command as the app, it
+shows what this machine does at best today, so the app's numbers can be read against it.
 
 `BENCH_FLOOR_MODEL` names a saved VW model file (written by bench/rank.py).
 """

@@ -2,11 +2,13 @@
 -> model blob -> hot-swap in the serving worker, with rewards posted only on a click.
 
 One fresh local host (`python -m devhost --workers 1`, all triggers on) and fresh resources per
-policy. Decisions go out in steady ticks (default 25 every 0.25 s, 100 a second). The event ids are
-chosen by the client (`<run>-<n>`), so the ranker's event-id-seeded sampling is reproducible and the
-in-process reference below draws with the very same numbers: the same visits, the same draws, only
-the learning differs (after every step in-process; through the loop, with rewardWaitTime, the
-learner's timer, modelExportFrequency and the model poll in between).
+policy. Decisions go out in steady ticks of 0.25 s, at 40 a second (a pace the loop sustains
+here) and at 100 a second (25 a tick, faster than the join keeps up with on this machine). The
+event ids are chosen by the client (`bench-s<seed>-<n>`), so the ranker's event-id-seeded
+sampling is reproducible and the in-process reference below draws with the very same numbers:
+the same visits, the same draws, only the learning differs (after every step in-process; through
+the loop, with rewardWaitTime, the learner's timer, modelExportFrequency and the model poll in
+between).
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 import re
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,8 @@ API = "/personalizer/v1.0"
 DECISIONS = 5_000
 CHECKPOINTS = (1_000, 5_000)
 SEED = 1
+# decisions a second: one the loop sustains on this machine, and the brief's 25 every 0.25 s
+RATES = (40, 100)
 TARGET_CTR = 0.88
 
 
@@ -44,8 +47,11 @@ POLICIES = (
     LoopPolicy("epsilon-0.2", "epsilon 0.2", "--cb_explore_adf --epsilon 0.2 -q ::"),
 )
 EXTRA = {
+    "squarecb": LoopPolicy("squarecb", "squarecb", "--cb_explore_adf --squarecb -q ::"),
     "synthcover": LoopPolicy("synthcover", "synthcover", "--cb_explore_adf --synthcover -q ::"),
-    "softmax-5": LoopPolicy("softmax-5", "softmax lambda 5", "--cb_explore_adf --softmax --lambda 5 -q ::"),
+    "softmax-5": LoopPolicy(
+        "softmax-5", "softmax lambda 5", "--cb_explore_adf --softmax --lambda 5 -q ::"
+    ),
 }
 
 
@@ -180,16 +186,23 @@ def drive(
     }
 
 
-def in_process(arguments: str, epsilon_greedy: bool, exploration: float, prefix: str, seed: int, decisions: int) -> dict[str, Any]:
+def in_process(
+    arguments: str, epsilon_greedy: bool, exploration: float, prefix: str, seed: int, decisions: int
+) -> dict[str, Any]:
     """The same visits and the same event-id draws, learning after every step."""
     from shared import sampling
 
     def sampler(probabilities: list[float], step: int) -> int:
-        shown = sampling.epsilon_greedy(probabilities, exploration) if epsilon_greedy else probabilities
+        shown = (
+            sampling.epsilon_greedy(probabilities, exploration) if epsilon_greedy else probabilities
+        )
         return sampling.sample_index(shown, f"{prefix}-{step:06d}")
 
     out = simulate(arguments, seed, steps=decisions, sampler=sampler)
-    return {"at": {str(k): v for k, v in out["at"].items() if k in CHECKPOINTS}, "curve": out["curve"]}
+    return {
+        "at": {str(k): v for k, v in out["at"].items() if k in CHECKPOINTS},
+        "curve": out["curve"],
+    }
 
 
 _LEARNED = re.compile(r"learned (\d+) events \(\d+ logging-only\) into model v(\d+) in ([\d.]+)s")
@@ -211,6 +224,28 @@ def learner_runs(log: str) -> dict[str, Any]:
     }
 
 
+_STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) .*decisions: (\d+) joined", re.M)
+
+
+def join_progress(log: str, decisions: int) -> dict[str, Any]:
+    """From the host log: how many decisions the join had written, and how fast it went."""
+    import datetime as dt
+
+    points = [
+        (dt.datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f").timestamp(), int(n))
+        for stamp, n in _STAMP.findall(log)
+    ]
+    if not points:
+        return {}
+    total = sum(n for _, n in points)
+    span = points[-1][0] - points[0][0]
+    return {
+        "decisions_joined": total,
+        "first_to_last_s": round(span, 1),
+        "decisions_per_s": round(total / span, 1) if span else None,
+    }
+
+
 def run_policy(
     policy: LoopPolicy,
     decisions: int = DECISIONS,
@@ -219,10 +254,12 @@ def run_policy(
     seed: int = SEED,
     drain_timeout: float = 60.0,
 ) -> dict[str, Any]:
-    from shared.policy import from_contract
     from shared.contracts import PolicyContract
+    from shared.policy import from_contract
 
-    prefix = f"bench-{policy.key}-{uuid.uuid4().hex[:6]}"
+    # The same ids for every run of a seed (each run has its own resources): every policy and rate
+    # sees the same visits and the same draws, and so does its in-process reference.
+    prefix = f"bench-s{seed}"
     with common.resources() as env, common.using_env(env):
         host = common.devhost(env, workers=1)
         try:
@@ -243,7 +280,15 @@ def run_policy(
             watch = ModelWatch(env, sent)
             watch.start()
             load_before = common.load_average()
+            groups = {
+                "devhost host (join + learn triggers)": [host.process.pid],
+                "HTTP worker(s)": common.descendants(host.process.pid),
+                "Cosmos emulator": common.pids_matching("cosmosdb-server"),
+                "Azurite": common.pids_matching("azurite"),
+            }
+            cpu_before = common.cpu_snapshot(groups)
             loop = drive(host, prefix, decisions, per_tick, tick, seed, sent, policy.label)
+            cpu = common.cpu_used(cpu_before, common.cpu_snapshot(groups), loop["seconds"])
             at_end = watch.latest()
             drain_started = time.monotonic()
             while time.monotonic() - drain_started < drain_timeout:
@@ -258,7 +303,9 @@ def run_policy(
             health = session.get(host.url("/health"), timeout=30).json()
         finally:
             host.stop()
-        learns = learner_runs(host.log_tail(100_000))
+        log = host.log_tail(1_000_000)
+        learns = learner_runs(log)
+        joined = join_progress(log, decisions)
     parsed = from_contract(PolicyContract(**active))
     reference = in_process(
         parsed.arguments,
@@ -271,10 +318,21 @@ def run_policy(
     return {
         "key": policy.key,
         "label": policy.label,
+        "seed": seed,
+        "date": common.machine()["date"],
         "policy": active,
-        "service": {k: service.get(k) for k in ("rewardWaitTime", "modelExportFrequency", "defaultReward", "explorationPercentage", "learningMode")},
+        "service": {
+            k: service.get(k)
+            for k in (
+                "rewardWaitTime",
+                "modelExportFrequency",
+                "defaultReward",
+                "explorationPercentage",
+                "learningMode",
+            )
+        },
         "decisions": decisions,
-        "pace": {"per_tick": per_tick, "tick_s": tick},
+        "pace": {"per_tick": per_tick, "tick_s": tick, "rate": round(per_tick / tick)},
         "loop": loop,
         "model_at": {str(k): watch.at(k) for k in CHECKPOINTS},
         "model_at_end_of_decisions": at_end,
@@ -282,6 +340,8 @@ def run_policy(
         "drain_seconds": round(drain_seconds, 1),
         "timeline": watch.timeline,
         "learner_runs": learns,
+        "joined": joined,
+        "cpu_cores": cpu,
         "publisher": health.get("publisher"),
         "in_process": reference,
         "load_before": [round(x, 2) for x in load_before],
@@ -292,71 +352,140 @@ def run_policy(
 def run(
     keys: list[str] | None = None,
     decisions: int = DECISIONS,
-    per_tick: int = 25,
+    rates: tuple[int, ...] = RATES,
     tick: float = 0.25,
-    seed: int = SEED,
+    seeds: tuple[int, ...] = (SEED,),
 ) -> dict[str, Any]:
+    """Every policy at every rate (decisions a second, sent `rate * tick` at a time), per seed."""
+    from shared.policy import DEFAULT_POLICY
+
     chosen = list(POLICIES)
     for key in keys or []:
-        if key in EXTRA and EXTRA[key] not in chosen:
-            chosen.append(EXTRA[key])
+        extra = EXTRA.get(key)
+        # skip an extra that is the service's default policy already
+        if extra and extra not in chosen and extra.arguments != DEFAULT_POLICY.arguments:
+            chosen.append(extra)
+    plan = [(rate, seed, policy) for rate in rates for seed in seeds for policy in chosen]
     runs = []
-    for policy in tqdm(chosen, desc="learning", unit="policy"):
+    for rate, seed, policy in tqdm(plan, desc="learning", unit="run"):
+        per_tick = max(1, round(rate * tick))
         runs.append(run_policy(policy, decisions, per_tick, tick, seed))
     return {
         "decisions": decisions,
-        "seed": seed,
+        "seeds": sorted(seeds),
+        "rates": list(rates),
         "curve_every": CURVE_EVERY,
         "target_ctr": TARGET_CTR,
         "runs": runs,
     }
 
 
+def merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Add `new`'s runs to `old`'s; a run of the same rate, policy and seed replaces the old one."""
+
+    def key(r: dict[str, Any]) -> tuple[int, str, int]:
+        return (r["pace"]["rate"], r["policy"]["arguments"], r.get("seed", SEED))
+
+    if old.get("decisions") != new["decisions"]:
+        return new
+    runs = {key(r): r for r in old["runs"]}
+    runs.update({key(r): r for r in new["runs"]})
+    merged = dict(new)
+    merged["runs"] = [runs[k] for k in sorted(runs)]
+    merged["seeds"] = sorted({k[2] for k in runs})
+    merged["rates"] = sorted({k[0] for k in runs})
+    merged["commands"] = [*old.get("commands", [old.get("command", "")]), new.get("command", "")]
+    merged["machine_first"] = old.get("machine_first", old.get("machine"))
+    return merged
+
+
+def groups(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Runs grouped by (rate, VW arguments), in table order, with means over their seeds. (Grouped
+    by arguments, not by name: "default policy" is whatever the service's default was then.)"""
+    out: dict[tuple[int, str], dict[str, Any]] = {}
+    # the default policy first, then the order the runs were planned in (epsilon 0.2, extras)
+    rank = {"default": 0, "epsilon-0.2": 1}
+    planned = sorted(result["runs"], key=lambda r: rank.get(r["key"], 2))
+    order = list(dict.fromkeys(r["policy"]["arguments"] for r in planned))
+    for r in result["runs"]:
+        args = r["policy"]["arguments"]
+        g = out.setdefault(
+            (r["pace"]["rate"], args),
+            {"rate": r["pace"]["rate"], "key": args, "label": r["label"], "runs": []},
+        )
+        if r["key"] == "default":
+            g["label"] = r["label"]  # "default policy" wins as the group's name
+        g["policy"] = r["policy"]
+        g["runs"].append(r)
+    for g in out.values():
+        runs = g["runs"]
+        g["seeds"] = [r.get("seed", SEED) for r in runs]
+        g["loop_5000"] = [r["loop"]["at"].get("5000") for r in runs]
+        g["ref_5000"] = [r["in_process"]["at"].get("5000") for r in runs]
+        g["loop_curve"] = _mean_curves([r["loop"]["curve"] for r in runs])
+        g["ref_curve"] = _mean_curves([r["in_process"]["curve"] for r in runs])
+    return sorted(out.values(), key=lambda g: (g["rate"], order.index(g["key"])))
+
+
+def _mean_curves(curves: list[list[float]]) -> list[float]:
+    length = min(len(c) for c in curves)
+    return [sum(c[i] for c in curves) / len(curves) for i in range(length)]
+
+
 def plot(result: dict[str, Any], policies_result: dict[str, Any] | None, path: Any) -> None:
+    """One panel per rate: cumulative CTR vs decisions, through the loop (solid) and in-process with
+    the same draws (dashed), per policy; dotted: the policies benchmark's mean over its seeds."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     every = result["curve_every"]
-    fig, ax = plt.subplots(figsize=(8, 4.8), dpi=120)
+    rates = sorted({r["pace"]["rate"] for r in result["runs"]})
+    fig, axes = plt.subplots(
+        1, len(rates), figsize=(6.5 * len(rates), 4.8), dpi=110, sharey=True, squeeze=False
+    )
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for i, entry in enumerate(result["runs"]):
-        color = colors[i % len(colors)]
-        name = entry["policy"]["arguments"].replace("--cb_explore_adf ", "")
-        xs = [every * (j + 1) for j in range(len(entry["loop"]["curve"]))]
-        ax.plot(xs, entry["loop"]["curve"], color=color, lw=2, label=f"{name}: through the loop")
-        ref = entry["in_process"]["curve"]
-        ax.plot(
-            [every * (j + 1) for j in range(len(ref))], ref, color=color, lw=1.2, ls="--",
-            label=f"{name}: in-process, same draws",
-        )  # fmt: skip
-    if policies_result:
-        for i, entry in enumerate(result["runs"]):
-            args = entry["policy"]["arguments"]
-            match = [p for p in policies_result["policies"] if p["arguments"] == args]
-            if match:
-                curve = match[0]["curve_mean"]
+    arguments = list(dict.fromkeys(r["policy"]["arguments"] for r in result["runs"]))
+    seeds = result.get("seeds") or [result.get("seed", SEED)]
+    for ax, rate in zip(axes[0], rates, strict=True):
+        for g in (g for g in groups(result) if g["rate"] == rate):
+            args = g["policy"]["arguments"]
+            color = colors[arguments.index(args) % len(colors)]
+            name = args.replace("--cb_explore_adf ", "")
+            n = f", mean of {len(g['runs'])} seeds" if len(g["runs"]) > 1 else ""
+            loop = g["loop_curve"]
+            ax.plot([every * (j + 1) for j in range(len(loop))], loop, color=color, lw=2,
+                    label=f"{name}: through the loop{n}")  # fmt: skip
+            ref = g["ref_curve"]
+            ax.plot([every * (j + 1) for j in range(len(ref))], ref, color=color, lw=1.2, ls="--",
+                    label=f"{name}: in-process, same draws{n}")  # fmt: skip
+            match = [
+                p for p in (policies_result or {}).get("policies", []) if p["arguments"] == args
+            ]
+            if match and policies_result:
                 pe = policies_result["curve_every"]
-                ax.plot(
-                    [pe * (j + 1) for j in range(len(curve))], curve,
-                    color=colors[i % len(colors)], lw=1, ls=":",
-                    label=f"{args.replace('--cb_explore_adf ', '')}: in-process, mean of "
-                    f"{len(policies_result['seeds'])} seeds",
-                )  # fmt: skip
-    ax.axhline(result["target_ctr"], color="grey", lw=0.8, ls="-.")
-    ax.text(60, result["target_ctr"] + 0.01, f"target {result['target_ctr']:.2f} at 5,000", color="grey", fontsize=8)
-    ax.axhline(1 / 7, color="grey", lw=0.8, ls=":")
-    ax.text(60, 1 / 7 + 0.01, "uniform 1/7", color="grey", fontsize=8)
-    ax.set_xlabel("decisions")
-    ax.set_ylabel("cumulative CTR")
-    ax.set_ylim(0, 1)
-    ax.set_xlim(0, result["decisions"])
-    ax.set_title("Tom/Anna (scenario 1): through the loop vs in-process")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
+                curve = match[0]["curve_mean"]
+                ax.plot([pe * (j + 1) for j in range(len(curve))], curve, color=color, lw=1, ls=":",
+                        label=f"{name}: in-process, RNG draws, mean of "
+                        f"{len(policies_result['seeds'])} seeds")  # fmt: skip
+        ax.axhline(result["target_ctr"], color="grey", lw=0.8, ls="-.")
+        ax.text(60, result["target_ctr"] + 0.01, f"target {result['target_ctr']:.2f} at 5,000",
+                color="grey", fontsize=8)  # fmt: skip
+        ax.axhline(1 / 7, color="grey", lw=0.8, ls=":")
+        ax.text(60, 1 / 7 + 0.01, "uniform 1/7", color="grey", fontsize=8)
+        ax.set_xlabel("decisions")
+        ax.set_ylim(0, 1)
+        ax.set_xlim(0, result["decisions"])
+        ax.set_title(f"{rate} decisions/s through the loop")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6.5, loc="lower right")
+    axes[0][0].set_ylabel("cumulative CTR")
+    fig.suptitle(
+        "Tom/Anna (scenario 1): the real loop over HTTP vs learning after every step"
+        f" (world seeds {', '.join(map(str, seeds))})"
+    )
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     plt.close(fig)
-

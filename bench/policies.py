@@ -54,10 +54,14 @@ class Candidate:
 
 CANDIDATES = (
     Candidate("uniform", "no learning (uniform)", None),
-    Candidate("epsilon-0.2", "epsilon 0.2 (Personalizer's usual)", "--cb_explore_adf --epsilon 0.2 -q ::"),
+    Candidate(
+        "epsilon-0.2", "epsilon 0.2 (Personalizer's usual)", "--cb_explore_adf --epsilon 0.2 -q ::"
+    ),
     Candidate("epsilon-0.05", "epsilon 0.05", "--cb_explore_adf --epsilon 0.05 -q ::"),
     Candidate("squarecb", "squarecb (current default)", "--cb_explore_adf --squarecb -q ::"),
-    Candidate("squarecb-UA", "squarecb, -q UA (tutorial crosses)", "--cb_explore_adf --squarecb -q UA"),
+    Candidate(
+        "squarecb-UA", "squarecb, -q UA (tutorial crosses)", "--cb_explore_adf --squarecb -q UA"
+    ),
     Candidate(
         "squarecb-mtr", "squarecb, --cb_type mtr", "--cb_explore_adf --squarecb --cb_type mtr -q ::"
     ),
@@ -156,7 +160,9 @@ def run(
     drift: bool = True,
 ) -> dict[str, Any]:
     candidates = [c for c in CANDIDATES if keys is None or c.key in keys]
-    plan = [(c, s, name) for c in candidates for s in seeds for name in (DRIFTS if drift else [None])]
+    plan = [
+        (c, s, name) for c in candidates for s in seeds for name in (DRIFTS if drift else [None])
+    ]
     per_run: dict[str, dict[int, dict[str, Any]]] = {}
     with tqdm(plan, desc="policies", unit="run") as bar:
         for candidate, seed, drift_name in bar:
@@ -187,9 +193,7 @@ def run(
             "key": candidate.key,
             "label": candidate.label,
             "arguments": candidate.arguments,
-            "ctr": {
-                str(k): _stats([runs[s]["at"][k] for s in seeds]) for k in CHECKPOINTS
-            },
+            "ctr": {str(k): _stats([runs[s]["at"][k] for s in seeds]) for k in CHECKPOINTS},
             "per_seed_5000": [runs[s]["at"][STEPS] for s in seeds],
             "curve_mean": [
                 statistics.fmean(v) for v in zip(*(runs[s]["curve"] for s in seeds), strict=True)

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import json
 import random
-import resource
 import re
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -38,7 +38,7 @@ TARGET_P99_MS = 10.0
 
 
 def sample_body() -> dict[str, Any]:
-    body = json.loads(SAMPLE.read_text())
+    body: dict[str, Any] = json.loads(SAMPLE.read_text())
     body.pop("eventId", None)  # a new id per request
     return body
 
@@ -51,7 +51,9 @@ def vw_lines(body: dict[str, Any]) -> list[str]:
     return features.examples(context, actions)
 
 
-def train_model(body: dict[str, Any], arguments: str = POLICY, count: int = TRAIN_EXAMPLES) -> bytes:
+def train_model(
+    body: dict[str, Any], arguments: str = POLICY, count: int = TRAIN_EXAMPLES
+) -> bytes:
     """A model that has seen `count` logged decisions on this request (uniform logging policy,
     one action in five clicked more often), so predict runs real weights."""
     from shared import features
@@ -66,7 +68,9 @@ def train_model(body: dict[str, Any], arguments: str = POLICY, count: int = TRAI
             chosen = rng.randrange(len(actions))
             clicked = rng.random() < (0.5 if chosen % 5 == 0 else 0.05)
             model.learn(
-                features.examples(context, actions, chosen, -1.0 if clicked else 0.0, 1 / len(actions))
+                features.examples(
+                    context, actions, chosen, -1.0 if clicked else 0.0, 1 / len(actions)
+                )
             )
         return model.to_bytes()
     finally:
@@ -121,8 +125,8 @@ def baselines(
     from shared.cosmos_store import get_store
     from shared.model_store import get_model_store
     from shared.ranker import Ranker
-    from shared.serving import Serving
     from shared.service_config import get_config_store
+    from shared.serving import Serving
     from shared.settings import get_settings
     from shared.vw_model import VWModel
 
@@ -205,7 +209,17 @@ def parse_wrk(output: str) -> dict[str, Any]:
 def wrk(
     url: str, body_path: Path, seconds: float, connections: int, threads: int, latency: bool
 ) -> dict[str, Any]:
-    command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s", "-s", str(LUA)]
+    command = [
+        "wrk",
+        "-t",
+        str(threads),
+        "-c",
+        str(connections),
+        "-d",
+        f"{seconds:g}s",
+        "-s",
+        str(LUA),
+    ]
     if latency:
         command.append("--latency")
     command.append(url)
@@ -246,7 +260,7 @@ def publisher_stats(server: common.Server, workers: int, timeout: float = 30.0) 
     }
 
 
-def count_decisions(env: dict[str, str]) -> dict[str, int]:
+def count_decisions(env: dict[str, str]) -> dict[str, Any]:
     """Read back the decisions stand-in queue: messages, events, distinct event ids."""
     from shared import clients
     from shared.decision_events import decode as decode_event
@@ -261,7 +275,11 @@ def count_decisions(env: dict[str, str]) -> dict[str, int]:
         ids: set[str] = set()
         versions: Counter[str] = Counter()
         while True:
-            batch = list(queue.receive_messages(messages_per_page=32, max_messages=32, visibility_timeout=600))
+            batch = list(
+                queue.receive_messages(
+                    messages_per_page=32, max_messages=32, visibility_timeout=600
+                )
+            )
             if not batch:
                 break
             for message in batch:
@@ -287,9 +305,14 @@ _PROFILE_GROUPS = (
     ("features (context_line/action_line)", "shared/features.py"),
     ("request validation (pydantic)", "pydantic"),
     ("decision event + encode", "decision_event"),
+    ("rank endpoint (functions/personalizer.py rank)", "rank (functions/personalizer.py"),
     ("Ranker.rank total", "rank (shared/ranker.py"),
+    ("request body parse (parse_body: orjson + pydantic)", "parse_body (functions/http_app.py"),
+    ("FastAPI dependency solving", "solve_dependencies (fastapi/"),
+    ("response send path (Response.__call__)", "Response.__call__ (starlette/responses.py"),
+    ("FastAPI native telemetry check", "NativeTelemetry.enabled"),
     ("publisher thread (_run)", "_run (shared/events/publisher.py"),
-    ("starlette/fastapi routing", "starlette/routing.py"),
+    ("ASGI app (FastAPI + middleware)", "FastAPI.__call__ (fastapi/applications.py"),
     ("uvicorn/httptools protocol", "httptools_impl.py"),
 )
 
@@ -307,7 +330,9 @@ def worker_pids(server: common.Server) -> list[int]:
     return sorted(found) or [server.process.pid]
 
 
-def profile(server: common.Server, body_path: Path, seconds: float, out_dir: Path) -> dict[str, Any]:
+def profile(
+    server: common.Server, body_path: Path, seconds: float, out_dir: Path
+) -> dict[str, Any]:
     """py-spy (--gil, raw folded stacks) on the first worker while wrk runs."""
     workers = worker_pids(server)
     if not PY_SPY.exists():
@@ -317,7 +342,21 @@ def profile(server: common.Server, body_path: Path, seconds: float, out_dir: Pat
     raw = out_dir / f"rank-pyspy-w{len(workers)}.txt"
     raw.unlink(missing_ok=True)
     spy = subprocess.Popen(
-        [str(PY_SPY), "record", "--gil", "-f", "raw", "-r", "200", "-d", f"{seconds:g}", "-p", str(pid), "-o", str(raw)],
+        [
+            str(PY_SPY),
+            "record",
+            "--gil",
+            "-f",
+            "raw",
+            "-r",
+            "200",
+            "-d",
+            f"{seconds:g}",
+            "-p",
+            str(pid),
+            "-o",
+            str(raw),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -327,7 +366,12 @@ def profile(server: common.Server, body_path: Path, seconds: float, out_dir: Pat
     _, err = spy.communicate(timeout=seconds + 60)
     if not raw.exists():
         return {"error": f"py-spy failed: {err.strip()[-400:]}"}
-    return {"pid": pid, "file": str(raw.relative_to(common.ROOT)), "rps_under_profiler": load.get("rps"), **summarise_profile(raw)}
+    return {
+        "pid": pid,
+        "file": str(raw.relative_to(common.ROOT)),
+        "rps_under_profiler": load.get("rps"),
+        **summarise_profile(raw),
+    }
 
 
 def summarise_profile(raw: Path) -> dict[str, Any]:
@@ -391,13 +435,25 @@ def run(
             for count in workers:
                 bar.set_postfix_str(f"floor, {count} worker(s)")
                 results["floor"].append(
-                    _floor_run(count, body, body_path, model_path, seconds, warmup, connections, threads)
+                    _floor_run(
+                        count, body, body_path, model_path, seconds, warmup, connections, threads
+                    )
                 )
                 bar.update()
         for count in workers:
             bar.set_postfix_str(f"HTTP, {count} worker(s)")
             results["runs"].append(
-                _http_run(count, body, body_path, data, seconds, warmup, connections, threads, with_profile)
+                _http_run(
+                    count,
+                    body,
+                    body_path,
+                    data,
+                    seconds,
+                    warmup,
+                    connections,
+                    threads,
+                    with_profile,
+                )
             )
             bar.update()
         bar.set_postfix_str("bare VW predict")
@@ -444,9 +500,13 @@ def _floor_run(
 
 
 def _cpu(groups: dict[str, list[int]]) -> dict[str, float]:
-    snap = {name: sum(common.process_cpu_seconds(p) for p in set(pids)) for name, pids in groups.items()}
+    snap = {
+        name: sum(common.process_cpu_seconds(p) for p in set(pids)) for name, pids in groups.items()
+    }
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    snap["wrk"] = children.ru_utime + children.ru_stime  # wrk is the only child waited for meanwhile
+    snap["wrk"] = (
+        children.ru_utime + children.ru_stime
+    )  # wrk is the only child waited for meanwhile
     snap["machine"] = common.machine_busy_seconds()
     return snap
 
@@ -492,7 +552,7 @@ def _http_run(
             load_after = common.load_average()
             stats = publisher_stats(server, workers)
             queue = count_decisions(env)  # before profiling, which sends more requests
-            prof = profile(server, body_path, 10.0, common.RESULTS) if with_profile else None
+            prof = profile(server, body_path, 10.0, common.OUT) if with_profile else None
         finally:
             server.stop()
     completed = 1 + warm.get("requests", 0) + measured.get("requests", 0)

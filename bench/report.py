@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - markdown table rows and sentences read better unbroken
 """docs/benchmarks.md: one generated section per benchmark, between HTML comment markers, so a run
 of one benchmark replaces its own section and keeps the others (and any text outside the markers).
 """
@@ -38,7 +39,11 @@ def write_section(name: str, body: str, doc: Path = DOC) -> None:
         text = pattern.sub(lambda _: block, text)
     else:
         # keep the sections in ORDER: insert before the first later section that exists
-        later = [n for n in ORDER[ORDER.index(name) + 1 :] if _start(n) in text] if name in ORDER else []
+        later = (
+            [n for n in ORDER[ORDER.index(name) + 1 :] if _start(n) in text]
+            if name in ORDER
+            else []
+        )
         if later:
             at = text.index(_start(later[0]))
             text = text[:at] + block + "\n\n" + text[at:]
@@ -117,7 +122,9 @@ def policies_section(result: dict[str, Any], command: str) -> str:
         ctr = p["ctr"]
         row = (
             f"| {p['label']} | {_args(p['arguments'])} | "
-            + " | ".join(f"{ctr[k]['mean']:.3f} ± {ctr[k]['sd']:.3f}" for k in ("500", "1000", "5000"))
+            + " | ".join(
+                f"{ctr[k]['mean']:.3f} ± {ctr[k]['sd']:.3f}" for k in ("500", "1000", "5000")
+            )
             + f" | {ctr['5000']['min']:.3f}–{ctr['5000']['max']:.3f} |"
         )
         if result["drift"]:
@@ -144,7 +151,9 @@ def policies_reading(result: dict[str, Any]) -> list[str]:
         + "."
     ]
     if uniform:
-        out.append(f"No learning stays at the floor: {uniform['ctr']['5000']['mean']:.3f} (1/7 = 0.143).")
+        out.append(
+            f"No learning stays at the floor: {uniform['ctr']['5000']['mean']:.3f} (1/7 = 0.143)."
+        )
     wobbly = [p for p in learning if p["ctr"]["5000"]["sd"] >= 0.05]
     if wobbly:
         out.append(
@@ -153,10 +162,8 @@ def policies_reading(result: dict[str, Any]) -> list[str]:
                 f"{p['label']} ({p['ctr']['5000']['min']:.2f}–{p['ctr']['5000']['max']:.2f})"
                 for p in wobbly
             )
-            + ". A run that ends near 0.72 has one of the four (user, time) contexts stuck on a"
-            " wrong article: `-q ::` gives user×article and time×article crosses, not the"
-            " (user, time)×article triple the problem needs, so the cost regression can settle on"
-            " the wrong argmax and a greedy-leaning explorer stops testing it."
+            + ". Runs ending near 0.49 or 0.72 serve a wrong article in two or one of the four"
+            " (user, time) contexts and have stopped exploring it (see the notes below)."
         )
     if result["drift"]:
         d_rank = sorted(
@@ -177,55 +184,119 @@ def policies_reading(result: dict[str, Any]) -> list[str]:
     same = [p for p in learning if p["key"] == "squarecb-mtr"]
     base = [p for p in learning if p["key"] == "squarecb"]
     if same and base and same[0]["per_seed_5000"] == base[0]["per_seed_5000"]:
-        out.append("`--cb_type mtr` is already squarecb's default: identical numbers, seed for seed.")
+        out.append(
+            "`--cb_type mtr` is already squarecb's default: identical numbers, seed for seed."
+        )
     return out
 
 
 # ----------------------------------------------------------------------------------------- learning
-def learning_section(result: dict[str, Any], command: str, plot_rel: str = "img/learning-curve.png") -> str:
+def _model(m: dict[str, Any] | None) -> str:
+    if not m:
+        return "none yet"
+    return f"v{m['version']} ({m['events_learned']:,})"
+
+
+def learning_section(
+    result: dict[str, Any], command: str, plot_rel: str = "img/learning-curve.png"
+) -> str:
+    from bench.learning import groups
+
     first = result["runs"][0]
     svc = first["service"]
-    pace = first["pace"]
+    rates = sorted({r["pace"]["rate"] for r in result["runs"]})
+    seeds = result.get("seeds") or [result.get("seed", 1)]
+    commands = result.get("commands") or [command]
     lines = [
         "## Learning through the loop over HTTP (Tom/Anna)",
         "",
-        machine_lines(result["machine"], result.get("load_after")),
-        f"- Command: `{command}`",
-        f"- Setup: a fresh `python -m devhost --workers 1` (HTTP + hub join + learn timer) and fresh "
-        f"resources per policy; {result['decisions']:,} decisions of `TomAnna(seed={result['seed']})`"
-        f" through `POST /api/personalizer/v1.0/rank`, `POST .../events/{{id}}/reward` only on a click "
-        f"(a miss gets the default reward {svc.get('defaultReward')} after rewardWaitTime). Pace: "
-        f"{pace['per_tick']} decisions every {pace['tick_s']} s. Loop settings: rewardWaitTime "
-        f"{svc.get('rewardWaitTime')}, modelExportFrequency {svc.get('modelExportFrequency')}, learn "
-        "timer every 2 s, model poll every 1 s (local.settings.json).",
-        "- In-process reference: the same visits and the same event ids (the ranker's event-id-seeded "
-        "draw), learning after every step, so the gap is the loop's learning delay alone. Before the "
-        f"first model the loop serves epsilon-greedy around the first action ({_baseline_note()}), "
-        "while in-process starts from a fresh VW workspace.",
+        machine_lines(result.get("machine_first") or result["machine"], result.get("load_after")),
+        "- Command"
+        + ("s (merged into one result)" if len(commands) > 1 else "")
+        + ": "
+        + ", ".join(f"`{c}`" for c in commands),
+        "- Setup: a fresh `python -m devhost --workers 1` (HTTP plus the hub join and learn timer "
+        f"triggers) and fresh resources per run; {result['decisions']:,} decisions of "
+        f"`TomAnna(seed)` (world seeds {', '.join(map(str, seeds))}) through "
+        "`POST /api/personalizer/v1.0/rank`, then `POST .../events/{id}/reward` only on a click (a "
+        f"miss gets the default reward {svc.get('defaultReward')} after rewardWaitTime), sent in "
+        f"ticks of {first['pace']['tick_s']} s at {' and '.join(str(r) for r in rates)} "
+        "decisions/s. Loop settings (local.settings.json): rewardWaitTime "
+        f"{svc.get('rewardWaitTime')}, modelExportFrequency {svc.get('modelExportFrequency')}, "
+        "learn timer every 2 s, model poll every 1 s. The policy is set with "
+        "`PUT /api/personalizer/v1.0/configurations/policy` before the first decision (the default "
+        "policy run leaves it alone).",
+        "- In-process reference: the same visits and the same event ids (the ranker's "
+        "event-id-seeded draw), learning after every step, so the gap is the loop's learning delay "
+        f"alone. Before the first model the loop serves epsilon-greedy around the first action "
+        f"({_baseline_note()}), while in-process starts from a fresh VW workspace.",
+        "- Model columns: the model the loop served when that decision was sent (version, events "
+        "learned); 'drained': the last model, once every decision was learned (or after 60 s).",
         "",
-        "| policy | VW arguments | loop CTR @1,000 | loop CTR @5,000 | loop CTR, last 1,000 | "
-        "in-process CTR @1,000 | in-process CTR @5,000 | model at 1,000 dec. | model at 5,000 dec. "
-        "| model after drain | pace reached | rank p50 / p99 (client) | dropped |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-
-    def model(m: dict[str, Any] | None) -> str:
-        if not m:
-            return "none yet"
-        return f"v{m['version']} ({m['events_learned']:,} learned)"
-
-    for r in result["runs"]:
-        loop, ref = r["loop"], r["in_process"]
-        pub = r.get("publisher") or {}
-        lines.append(
-            f"| {r['label']} | `{r['policy']['arguments']}` | {_f(loop['at'].get('1000'))} | "
-            f"{_f(loop['at'].get('5000'))} | {_f(loop['last_1000_ctr'])} | "
-            f"{_f(ref['at'].get('1000'))} | {_f(ref['at'].get('5000'))} | "
-            f"{model(r['model_at'].get('1000'))} | {model(r['model_at'].get('5000'))} | "
-            f"{model(r['model_after_drain'])} after {r['drain_seconds']:.0f} s | "
-            f"{loop['rate']:.0f}/s | {loop['rank_ms_p50']:.1f} / {loop['rank_ms_p99']:.1f} ms | "
-            f"{pub.get('dropped', '?')} |"
-        )
+    grouped = groups(result)
+    if any(len(g["runs"]) > 1 for g in grouped):
+        lines += [
+            "Cumulative CTR at 5,000 decisions, mean over the seeds run:",
+            "",
+            "| decisions/s | policy | seeds | through the loop (min–max) | in-process, same draws (min–max) | target 0.88 |",
+            "|---|---|---|---|---|---|",
+        ]
+        for g in grouped:
+            loop = [x for x in g["loop_5000"] if x is not None]
+            ref = [x for x in g["ref_5000"] if x is not None]
+            if not loop:
+                continue
+            mean = sum(loop) / len(loop)
+            lines.append(
+                f"| {g['rate']} | {g['label']}: `{g['policy']['arguments']}` | {len(loop)} | "
+                f"**{mean:.3f}**{_range(loop)} | {sum(ref) / len(ref):.3f}{_range(ref)} | "
+                f"{'met' if mean >= result['target_ctr'] else 'missed'} |"
+            )
+        lines += ["", "Every run:", ""]
+    lines += [
+        "| decisions/s | seed | policy | loop CTR @1,000 | loop CTR @5,000 | loop, last 1,000 | "
+        "in-process @1,000 | in-process @5,000 | model at 1,000 | model at 5,000 | drained "
+        "| join: decisions/s | devhost host CPU (cores) | rank p50 / p99 (client) | dropped |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for g in grouped:
+        for r in g["runs"]:
+            loop, ref = r["loop"], r["in_process"]
+            pub = r.get("publisher") or {}
+            joined = r.get("joined") or {}
+            cpu = r.get("cpu_cores") or {}
+            host_cpu = cpu.get("devhost host (join + learn triggers)")
+            lines.append(
+                f"| {r['pace']['rate']} (reached {loop['rate']:.0f}) | {r.get('seed', 1)} | "
+                f"{r['label']}: `{r['policy']['arguments']}` | {_f(loop['at'].get('1000'))} | "
+                f"**{_f(loop['at'].get('5000'))}** | {_f(loop['last_1000_ctr'])} | "
+                f"{_f(ref['at'].get('1000'))} | {_f(ref['at'].get('5000'))} | "
+                f"{_model(r['model_at'].get('1000'))} | {_model(r['model_at'].get('5000'))} | "
+                f"{_model(r['model_after_drain'])} after {r['drain_seconds']:.0f} s | "
+                f"{_f(joined.get('decisions_per_s'), 0)} | {_f(host_cpu, 2)} | "
+                f"{loop['rank_ms_p50']:.1f} / {loop['rank_ms_p99']:.1f} ms | {pub.get('dropped', '?')} |"
+            )
+    cpu_rows = [r for g in grouped for r in g["runs"] if r.get("cpu_cores")]
+    if cpu_rows:
+        names = [k for k in cpu_rows[0]["cpu_cores"] if k not in ("machine", "other")]
+        lines += [
+            "",
+            "CPU while the decisions were sent (cores; the machine has "
+            f"{result['machine']['cores']}):",
+            "",
+            "| decisions/s | seed | policy | "
+            + " | ".join(names)
+            + " | everything else | machine |",
+            "|---|---|---|" + "---|" * (len(names) + 2),
+        ]
+        for r in cpu_rows:
+            c = r["cpu_cores"]
+            lines.append(
+                f"| {r['pace']['rate']} | {r.get('seed', 1)} | {r['label']} | "
+                + " | ".join(f"{c[n]:.2f}" for n in names)
+                + f" | {c['other']:.2f} | {c['machine']:.2f} |"
+            )
     lines += [
         "",
         f"![cumulative CTR vs decisions, loop vs in-process]({plot_rel})",
@@ -242,39 +313,61 @@ def _baseline_note() -> str:
 
     first = TomAnna.actions()[0]["id"]
     liked = sum(1 for v in SCENARIO_1.values() if v == first)
+    if not liked:
+        return f"{first}, nobody's favourite: about 0.03 CTR until the first model"
     return f"{first}, the favourite in {liked} of the {len(SCENARIO_1)} contexts"
 
 
+def _range(values: list[float]) -> str:
+    return f" ({min(values):.3f}–{max(values):.3f})" if len(values) > 1 else ""
+
+
+def _span(values: list[float]) -> str:
+    low, high = f"{min(values):.0f}", f"{max(values):.0f}"
+    return low if low == high else f"{low}–{high}"
+
+
 def learning_reading(result: dict[str, Any]) -> list[str]:
+    from bench.learning import groups
+
     out = []
     target = result["target_ctr"]
-    for r in result["runs"]:
-        loop = r["loop"]["at"].get("5000")
-        ref = r["in_process"]["at"].get("5000")
-        if loop is None:
+    for g in groups(result):
+        loop = [x for x in g["loop_5000"] if x is not None]
+        ref = [x for x in g["ref_5000"] if x is not None]
+        if not loop:
             continue
-        verdict = "meets" if loop >= target else "misses"
-        behind = r["model_at"].get("5000")
-        lag = r["decisions"] - behind["events_learned"] if behind else r["decisions"]
+        mean, ref_mean = sum(loop) / len(loop), sum(ref) / len(ref)
+        verdict = "meets" if mean >= target else "misses"
+        lags = []
+        for r in g["runs"]:
+            at = r["model_at"].get("5000")
+            lags.append((r["decisions"] - (at["events_learned"] if at else 0)) / r["loop"]["rate"])
+        seeds = f"mean of {len(loop)} seeds, " if len(loop) > 1 else ""
         out.append(
-            f"{r['label']} (`{r['policy']['arguments']}`): {loop:.3f} at 5,000 through the loop, "
-            f"{verdict} the {target:.2f} target; in-process with the same draws {ref:.3f} "
-            f"(gap {ref - loop:+.3f}). When decision 5,000 was sent the served model had learned "
-            f"{r['decisions'] - lag:,} events ({lag:,} behind, about {lag / max(1e-9, r['loop']['rate']):.0f} s "
-            f"at {r['loop']['rate']:.0f} decisions/s)."
+            f"{g['rate']}/s, {g['label']} (`{g['policy']['arguments']}`): {mean:.3f} at 5,000 "
+            f"through the loop ({seeds}{verdict} the {target:.2f} target); in-process with the same "
+            f"draws {ref_mean:.3f} (loop {mean - ref_mean:+.3f}). When decision 5,000 was sent the "
+            f"served model was {_span(lags)} s of traffic behind."
         )
-        lr = r.get("learner_runs") or {}
-        if lr.get("runs"):
+    for rate in sorted({r["pace"]["rate"] for r in result["runs"]}):
+        runs = [r for r in result["runs"] if r["pace"]["rate"] == rate]
+        slow = [
+            r for r in runs if (r.get("joined") or {}).get("decisions_per_s", rate) < 0.9 * rate
+        ]
+        if slow:
+            joined = [r["joined"]["decisions_per_s"] for r in slow]
             out.append(
-                f"{r['label']}: {lr['runs']} learning runs learned {lr['events']:,} events in "
-                f"{lr['seconds_total']:.0f} s of run time ({lr['events_per_s']:.0f} events/s while "
-                f"running, longest run {lr['seconds_max']:.1f} s) against {r['loop']['rate']:.0f} "
-                "decisions/s coming in."
+                f"At {rate}/s the join wrote only {_span(joined)} decisions/s "
+                f"({len(slow)} of {len(runs)} runs), so the backlog and the model's lag grew for "
+                "the whole run: the loop does not sustain this rate on this machine."
             )
-        if r["loop"]["late_ticks"]:
+        late = [r for r in runs if r["loop"]["late_ticks"] > 5]
+        if late:
             out.append(
-                f"{r['label']}: {r['loop']['late_ticks']} ticks started late (worst by "
-                f"{r['loop']['worst_tick_lag_s']:.2f} s): the client could not keep the pace."
+                f"At {rate}/s the client started {sum(r['loop']['late_ticks'] for r in late)} ticks "
+                "late in total (worst by "
+                f"{max(r['loop']['worst_tick_lag_s'] for r in late):.2f} s)."
             )
     return out
 
@@ -355,7 +448,9 @@ def rank_section(result: dict[str, Any], command: str) -> str:
         "|---|---|---|",
         f"| bare VW predict of the prepared lines (`VWModel.predict`, the service's path: VW parses the text in C++) | {_n(base['bare_predict_per_s'])} | {1e6 / base['bare_predict_per_s']:.0f} |",
         *(
-            [f"| the same through pyvw's `Workspace.predict` (VW's usual Python API, for scale) | {_n(base['pyvw_predict_per_s'])} | {1e6 / base['pyvw_predict_per_s']:.0f} |"]
+            [
+                f"| the same through pyvw's `Workspace.predict` (VW's usual Python API, for scale) | {_n(base['pyvw_predict_per_s'])} | {1e6 / base['pyvw_predict_per_s']:.0f} |"
+            ]
             if "pyvw_predict_per_s" in base
             else []
         ),
@@ -364,13 +459,28 @@ def rank_section(result: dict[str, Any], command: str) -> str:
     ]
     profiles = [r for r in result["runs"] if r.get("profile") and "inclusive_pct" in r["profile"]]
     if profiles:
-        lines += ["", "py-spy (`record --gil -f raw`, one worker, 10 s under the same wrk load), share of GIL-holding samples:", ""]
+        lines += [
+            "",
+            "py-spy (`record --gil -f raw`, one worker, 10 s under the same wrk load), share of GIL-holding samples:",
+            "",
+        ]
         for r in profiles:
             p = r["profile"]
+            inc = p["inclusive_pct"]
+            derived = ""
+            app = inc.get("ASGI app (FastAPI + middleware)")
+            endpoint = inc.get("rank endpoint (functions/personalizer.py rank)")
+            if app is not None and endpoint is not None:
+                derived = (
+                    f" — so FastAPI/Starlette and the middleware outside the rank endpoint take "
+                    f"about {app - endpoint:.0f}%, the rank endpoint {endpoint:.0f}% (of which "
+                    f"Ranker.rank {inc.get('Ranker.rank total', 0):.0f}%)"
+                )
             lines.append(
                 f"- {r['workers']} worker(s), pid {p['pid']}, {p['samples']:,} samples, "
                 f"{_n(p['rps_under_profiler'] or 0)} ranks/s under the profiler: "
-                + "; ".join(f"{k} {v}%" for k, v in p["inclusive_pct"].items())
+                + "; ".join(f"{k} {v}%" for k, v in inc.items())
+                + derived
             )
             lines.append(
                 "  - top leaf frames: "
@@ -393,7 +503,7 @@ def rank_reading(result: dict[str, Any]) -> list[str]:
         out.append(
             f"{r['workers']} worker(s): {_n(w['rps'])} ranks/s, p99 {w['p99_ms']:.1f} ms: {verdict} "
             f"the target (≥ {_n(t['rps'])}/s with p99 ≤ {t['p99_ms']:g} ms)"
-            + ("" if ok_rps else f"; throughput at {100 * w['rps'] / t['rps']:.0f}% of it")
+            + ("" if ok_rps else f"; throughput at {100 * w['rps'] / t['rps']:.1f}% of it")
             + ("" if ok_p99 else "; p99 over")
             + "."
         )

@@ -1,7 +1,7 @@
 """The whole loop over real HTTP, with the local host running every trigger: rank -> decisions hub
 -> join -> learn timer -> model blob -> hot-swap in the HTTP worker. Timing is real (the learner
-ticks every second, rewards wait 3 s), so the margin is wide: a learner that learns nothing clicks at
-most 1/7 of the time on Tom/Anna (the baseline never)."""
+ticks every second, rewards wait 3 s), so the margin is wide: a learner that learns nothing clicks
+at most 1/7 of the time on Tom/Anna (the baseline never)."""
 
 from __future__ import annotations
 
