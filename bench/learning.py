@@ -49,6 +49,11 @@ POLICIES = (
 EXTRA = {
     "squarecb": LoopPolicy("squarecb", "squarecb", "--cb_explore_adf --squarecb -q ::"),
     "synthcover": LoopPolicy("synthcover", "synthcover", "--cb_explore_adf --synthcover -q ::"),
+    "synthcover-eps": LoopPolicy(
+        "synthcover-eps",
+        "synthcover, 2% epsilon floor",
+        "--cb_explore_adf --synthcover --epsilon 0.02 -q ::",
+    ),
     "softmax-5": LoopPolicy(
         "softmax-5", "softmax lambda 5", "--cb_explore_adf --softmax --lambda 5 -q ::"
     ),
@@ -246,6 +251,19 @@ def join_progress(log: str, decisions: int) -> dict[str, Any]:
     }
 
 
+def loop_settings() -> dict[str, str]:
+    """The local loop's timing as this run's host read it (local.settings.json, learner grace)."""
+    values = common.local_settings()
+    out = {k: values.get(k, "") for k in ("LEARN_SCHEDULE", "MODEL_POLL_SECONDS")}
+    try:
+        from shared import learner
+
+        out["GRACE_SECONDS"] = str(learner.GRACE_SECONDS)
+    except Exception:  # the constant may move; the rest still tells the story
+        pass
+    return out
+
+
 def run_policy(
     policy: LoopPolicy,
     decisions: int = DECISIONS,
@@ -319,6 +337,7 @@ def run_policy(
         "key": policy.key,
         "label": policy.label,
         "seed": seed,
+        "loop_settings": loop_settings(),
         "date": common.machine()["date"],
         "policy": active,
         "service": {

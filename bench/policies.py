@@ -68,6 +68,13 @@ CANDIDATES = (
     Candidate("softmax-10", "softmax lambda 10", "--cb_explore_adf --softmax --lambda 10 -q ::"),
     Candidate("softmax-5", "softmax lambda 5", "--cb_explore_adf --softmax --lambda 5 -q ::"),
     Candidate("synthcover", "synthcover", "--cb_explore_adf --synthcover -q ::"),
+    # synthcover ends with probability 0 on every other action; a small floor keeps each action's
+    # logged probability above zero (off-policy evaluation needs that) for a little CTR
+    Candidate(
+        "synthcover-eps",
+        "synthcover, 2% epsilon floor",
+        "--cb_explore_adf --synthcover --epsilon 0.02 -q ::",
+    ),
 )
 
 

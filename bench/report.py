@@ -221,9 +221,7 @@ def learning_section(
         "`POST /api/personalizer/v1.0/rank`, then `POST .../events/{id}/reward` only on a click (a "
         f"miss gets the default reward {svc.get('defaultReward')} after rewardWaitTime), sent in "
         f"ticks of {first['pace']['tick_s']} s at {' and '.join(str(r) for r in rates)} "
-        "decisions/s. Loop settings (local.settings.json): rewardWaitTime "
-        f"{svc.get('rewardWaitTime')}, modelExportFrequency {svc.get('modelExportFrequency')}, "
-        "learn timer every 2 s, model poll every 1 s. The policy is set with "
+        f"decisions/s. Loop settings: {_settings_note(result)}. The policy is set with "
         "`PUT /api/personalizer/v1.0/configurations/policy` before the first decision (the default "
         "policy run leaves it alone).",
         "- In-process reference: the same visits and the same event ids (the ranker's "
@@ -306,6 +304,34 @@ def learning_section(
     ]
     lines += [f"- {r}" for r in learning_reading(result)]
     return "\n".join(lines)
+
+
+def _loop_key(r: dict[str, Any]) -> str:
+    svc, env = r["service"], r.get("loop_settings") or {}
+    text = (
+        f"rewardWaitTime {svc.get('rewardWaitTime')}, modelExportFrequency "
+        f"{svc.get('modelExportFrequency')}"
+    )
+    if env:
+        text += (
+            f", LEARN_SCHEDULE `{env.get('LEARN_SCHEDULE')}`, MODEL_POLL_SECONDS "
+            f"{env.get('MODEL_POLL_SECONDS')}"
+        )
+        if env.get("GRACE_SECONDS"):
+            text += f", learner grace {env['GRACE_SECONDS']} s"
+    return text
+
+
+def _settings_note(result: dict[str, Any]) -> str:
+    kinds: dict[str, list[str]] = {}
+    for r in result["runs"]:
+        kinds.setdefault(_loop_key(r), []).append(f"{r['pace']['rate']}/s seed {r.get('seed', 1)}")
+    if len(kinds) == 1:
+        return next(iter(kinds)) + " (local.settings.json)"
+    return (
+        "; ".join(f"{k} for {', '.join(sorted(set(v)))}" for k, v in kinds.items())
+        + " (local.settings.json changed between runs; rows are comparable only within one setting)"
+    )
 
 
 def _baseline_note() -> str:

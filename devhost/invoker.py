@@ -10,8 +10,9 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 log = logging.getLogger("devhost.invocations")
@@ -31,6 +32,19 @@ def log_invocation(name: str, ok: bool, started: float, invocation_id: str) -> N
 
 def log_failure(name: str, invocation_id: str, exc: BaseException) -> None:
     log.error("Function '%s' (Id=%s) raised", name, invocation_id, exc_info=exc)
+
+
+@contextmanager
+def _logged(name: str, iid: str) -> Iterator[None]:
+    """One log line per invocation, with its outcome and duration, as the host writes."""
+    started = time.perf_counter()
+    try:
+        yield
+    except BaseException as exc:
+        log_failure(name, iid, exc)
+        log_invocation(name, False, started, iid)
+        raise
+    log_invocation(name, True, started, iid)
 
 
 def _pool_size() -> int:
@@ -86,29 +100,15 @@ class Invoker:
 
     @staticmethod
     def _run_sync(name: str, function: Callable[..., Any], kwargs: dict[str, Any], iid: str) -> Any:
-        started = time.perf_counter()
-        try:
-            result = function(**kwargs)
-        except BaseException as exc:
-            log_failure(name, iid, exc)
-            log_invocation(name, False, started, iid)
-            raise
-        log_invocation(name, True, started, iid)
-        return result
+        with _logged(name, iid):
+            return function(**kwargs)
 
     @staticmethod
     async def _run_async(
         name: str, function: Callable[..., Any], kwargs: dict[str, Any], iid: str
     ) -> Any:
-        started = time.perf_counter()
-        try:
-            result = await function(**kwargs)
-        except BaseException as exc:
-            log_failure(name, iid, exc)
-            log_invocation(name, False, started, iid)
-            raise
-        log_invocation(name, True, started, iid)
-        return result
+        with _logged(name, iid):
+            return await function(**kwargs)
 
     def close(self, wait: bool = True) -> None:
         self._pool.shutdown(wait=wait, cancel_futures=not wait)
