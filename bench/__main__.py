@@ -97,6 +97,10 @@ def _policies_opts(p: argparse.ArgumentParser) -> None:
         help="only these candidates (repeatable): " + ", ".join(c.key for c in policies.CANDIDATES),
     )  # fmt: skip
     g.add_argument("--no-drift", action="store_true", help="skip the drift continuations (S2, S3)")
+    g.add_argument(
+        "--merge-policies", action="store_true",
+        help="add these candidates to bench/results/policies.json instead of replacing it",
+    )  # fmt: skip
 
 
 def _learning_opts(p: argparse.ArgumentParser) -> None:
@@ -169,6 +173,7 @@ def do_policies(args: argparse.Namespace) -> dict[str, Any]:
         lambda: policies.run(
             seeds=tuple(range(1, args.seeds + 1)), keys=args.policy_keys, drift=not args.no_drift
         ),
+        merge_with=policies.merge if args.merge_policies else None,
     )
     print_policies(result)
     if args.write:

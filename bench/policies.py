@@ -58,7 +58,7 @@ CANDIDATES = (
         "epsilon-0.2", "epsilon 0.2 (Personalizer's usual)", "--cb_explore_adf --epsilon 0.2 -q ::"
     ),
     Candidate("epsilon-0.05", "epsilon 0.05", "--cb_explore_adf --epsilon 0.05 -q ::"),
-    Candidate("squarecb", "squarecb (current default)", "--cb_explore_adf --squarecb -q ::"),
+    Candidate("squarecb", "squarecb", "--cb_explore_adf --squarecb -q ::"),
     Candidate(
         "squarecb-UA", "squarecb, -q UA (tutorial crosses)", "--cb_explore_adf --squarecb -q UA"
     ),
@@ -220,6 +220,23 @@ def run(
         "drift": drift,
         "policies": policies,
     }
+
+
+def merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """`new`'s candidates added to (or replacing) `old`'s, when both ran the same protocol."""
+    same = all(old.get(k) == new.get(k) for k in ("steps", "seeds", "drift", "checkpoints"))
+    if not same:
+        return new
+    rows = {p["key"]: p for p in old["policies"]}
+    rows.update({p["key"]: p for p in new["policies"]})
+    order = [c.key for c in CANDIDATES]
+    merged = dict(new)
+    merged["policies"] = sorted(
+        rows.values(), key=lambda p: order.index(p["key"]) if p["key"] in order else len(order)
+    )
+    merged["commands"] = [*old.get("commands", [old.get("command", "")]), new.get("command", "")]
+    merged["machine"] = old.get("machine", new.get("machine"))
+    return merged
 
 
 def best(result: dict[str, Any]) -> dict[str, Any]:

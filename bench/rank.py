@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from bench import common
 
-SAMPLE = Path("/work/shared/reference/samples/rank-retail-25.json")
+SAMPLE = Path(__file__).resolve().parents[1] / "docs" / "samples" / "rank-retail-25.json"
 LUA = common.ROOT / "bench" / "rank.lua"
 RANK_PATH = "/personalizer/v1.0/rank"
 POLICY = "--cb_explore_adf --squarecb -q ::"

@@ -90,7 +90,10 @@ def policies_section(result: dict[str, Any], command: str) -> str:
         "## Learning policies in-process (Tom/Anna)",
         "",
         machine_lines(result["machine"], result.get("load_after")),
-        f"- Command: `{command}`",
+        "- Command"
+        + ("s (merged into one result)" if len(result.get("commands") or []) > 1 else "")
+        + ": "
+        + ", ".join(f"`{c}`" for c in (result.get("commands") or [command])),
         f"- Problem: VW's content-personalization tutorial (simulator/worlds.py `TomAnna`, "
         f"`SCENARIO_1`), {result['steps']:,} steps, learning after every step, seeds "
         f"{', '.join(map(str, seeds))}. Examples built with `shared.features` from "
@@ -121,7 +124,7 @@ def policies_section(result: dict[str, Any], command: str) -> str:
     for p in result["policies"]:
         ctr = p["ctr"]
         row = (
-            f"| {p['label']} | {_args(p['arguments'])} | "
+            f"| {_label(p)} | {_args(p['arguments'])} | "
             + " | ".join(
                 f"{ctr[k]['mean']:.3f} ± {ctr[k]['sd']:.3f}" for k in ("500", "1000", "5000")
             )
@@ -137,6 +140,15 @@ def policies_section(result: dict[str, Any], command: str) -> str:
     lines += ["", "Reading (generated from the numbers above):", ""]
     lines += [f"- {r}" for r in policies_reading(result)]
     return "\n".join(lines)
+
+
+def _label(p: dict[str, Any]) -> str:
+    """The candidate's name, marked when it is the service's default policy today."""
+    from shared.policy import DEFAULT_POLICY
+
+    return p["label"] + (
+        " **(service default)**" if p["arguments"] == DEFAULT_POLICY.arguments else ""
+    )
 
 
 def policies_reading(result: dict[str, Any]) -> list[str]:

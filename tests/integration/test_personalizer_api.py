@@ -14,7 +14,8 @@ from shared.cosmos_store import get_store
 from shared.join import CONTAINER
 from tests.conftest import LiveHost
 
-SAMPLE = json.loads(Path("/work/shared/reference/samples/rank-retail-25.json").read_text())
+SAMPLE_PATH = Path(__file__).resolve().parents[2] / "docs" / "samples" / "rank-retail-25.json"
+SAMPLE = json.loads(SAMPLE_PATH.read_text())
 ANONYMOUS = {k: v for k, v in SAMPLE.items() if k != "eventId"}  # the server makes the ids
 V1 = "/personalizer/v1.0"
 

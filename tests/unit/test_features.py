@@ -25,10 +25,7 @@ from shared.features import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-SAMPLES = [
-    REPO / "shared" / "reference" / "samples" / "rank-retail-25.json",
-    REPO.parent / "shared" / "reference" / "samples" / "rank-retail-25.json",
-]
+SAMPLE = REPO / "docs" / "samples" / "rank-retail-25.json"  # the 25-action retail request
 
 
 def ctx(features: list[Any]) -> str:
@@ -544,11 +541,8 @@ def test_module_imports_neither_vowpalwabbit_nor_azure_functions() -> None:
 
 
 def _sample() -> dict[str, Any]:
-    for path in SAMPLES:
-        if path.exists():
-            data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-            return data
-    pytest.skip("rank-retail-25.json sample not found")
+    data: dict[str, Any] = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    return data
 
 
 TRICKY_CONTEXT: list[Any] = [
