@@ -146,9 +146,8 @@ def _label(p: dict[str, Any]) -> str:
     """The candidate's name, marked when it is the service's default policy today."""
     from shared.policy import DEFAULT_POLICY
 
-    return p["label"] + (
-        " **(service default)**" if p["arguments"] == DEFAULT_POLICY.arguments else ""
-    )
+    mark = " **(service default)**" if p["arguments"] == DEFAULT_POLICY.arguments else ""
+    return str(p["label"]) + mark
 
 
 def policies_reading(result: dict[str, Any]) -> list[str]:
@@ -174,8 +173,9 @@ def policies_reading(result: dict[str, Any]) -> list[str]:
                 f"{p['label']} ({p['ctr']['5000']['min']:.2f}–{p['ctr']['5000']['max']:.2f})"
                 for p in wobbly
             )
-            + ". Runs ending near 0.49 or 0.72 serve a wrong article in two or one of the four"
-            " (user, time) contexts and have stopped exploring it (see the notes below)."
+            + ". A low run is a collapse: the policy settled on a wrong article in some of the four"
+            " (user, time) contexts and stopped exploring away from it (checked for squarecb's"
+            " runs near 0.49: two contexts served politics; see the summary at the top)."
         )
     if result["drift"]:
         d_rank = sorted(
@@ -297,15 +297,16 @@ def learning_section(
             "",
             "| decisions/s | seed | policy | "
             + " | ".join(names)
-            + " | everything else | machine |",
-            "|---|---|---|" + "---|" * (len(names) + 2),
+            + " | everything else | machine | load avg (1 min) start → end |",
+            "|---|---|---|" + "---|" * (len(names) + 3),
         ]
         for r in cpu_rows:
             c = r["cpu_cores"]
             lines.append(
                 f"| {r['pace']['rate']} | {r.get('seed', 1)} | {r['label']} | "
                 + " | ".join(f"{c[n]:.2f}" for n in names)
-                + f" | {c['other']:.2f} | {c['machine']:.2f} |"
+                + f" | {c['other']:.2f} | {c['machine']:.2f} | "
+                f"{r['load_before'][0]:.2f} → {r['load_after'][0]:.2f} |"
             )
     lines += [
         "",
