@@ -1,4 +1,4 @@
-"""SDK clients: created once per worker, lazily, replaceable in tests.
+"""SDK clients: created once per worker, lazily; `reset()` forgets them (tests, new settings).
 
 Every connection works two ways, as the Functions host's own bindings do:
 - a connection string in `<NAME>` (local emulators), or
@@ -173,12 +173,6 @@ def cosmos_client() -> CosmosClient:
         )
 
     return cached("cosmos", make)  # type: ignore[no-any-return]
-
-
-def set_client(key: str, client: Any) -> None:
-    """Replace a cached client (tests)."""
-    with _lock:
-        _cache[key] = client
 
 
 def reset() -> None:

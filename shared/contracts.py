@@ -15,8 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator,
 
 MAX_ACTIONS = 50
 MAX_ID_LENGTH = 256
-LEARNING_MODES = ("Online", "Apprentice", "LoggingOnly")
-REWARD_AGGREGATIONS = ("earliest", "sum")
 
 _duration = TypeAdapter(timedelta)
 

@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from shared import features
@@ -55,7 +55,6 @@ class LearnReport:
     archive_path: str = ""
     repaired_archive: bool = False
     seconds: float = 0.0
-    details: dict[str, Any] = field(default_factory=dict)
 
 
 def final_reward(doc: Doc, config: ServiceConfiguration) -> float:

@@ -107,23 +107,6 @@ class ModelStore:
         )
         return str(result["etag"])
 
-    def load_version(self, version: int) -> bytes | None:
-        from azure.core.exceptions import ResourceNotFoundError
-
-        try:
-            return self._container.get_blob_client(version_blob(version)).download_blob().readall()
-        except ResourceNotFoundError:
-            return None
-
-    def delete(self) -> bool:
-        from azure.core.exceptions import ResourceNotFoundError
-
-        try:
-            self._container.get_blob_client(CURRENT).delete_blob()
-            return True
-        except ResourceNotFoundError:
-            return False
-
 
 def get_model_store() -> ModelStore:
     def make() -> ModelStore:

@@ -40,7 +40,6 @@ class Serving:
         self._started = False
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self.swaps = 0
 
     def start(self) -> None:
         if self._started:
@@ -81,7 +80,6 @@ class Serving:
             return False
         model = VWModel.from_bytes(stored.data, stored.meta.policy)
         self._model = LoadedModel(model, stored.meta, stored.etag)  # atomic swap
-        self.swaps += 1
         log.info("serving model v%d (%s)", stored.meta.version, stored.meta.policy)
         return True
 
