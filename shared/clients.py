@@ -11,104 +11,40 @@ Clients per call exhaust sockets, so everything here is cached until `reset()`.
 
 from __future__ import annotations
 
-import os
 import threading
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from shared.settings import get_settings
 
 if TYPE_CHECKING:
-    from azure.core.credentials import TokenCredential
     from azure.cosmos import CosmosClient
     from azure.storage.blob import BlobServiceClient
     from azure.storage.queue import QueueServiceClient
+
+from shared.connections import (
+    Connection as Connection,
+)
+from shared.connections import (
+    ConnectionMissing,
+    cosmos_connection,
+    parse_connection_string,
+    storage_connection,
+    transport,
+)
+from shared.connections import (
+    credential_for as credential_for,
+)
+from shared.connections import eventhub_connection as _eventhub_connection
 
 _lock = threading.RLock()  # factories may build other cached clients
 _cache: dict[str, Any] = {}
 
 
-class ConnectionMissing(RuntimeError):
-    """Raised when neither a connection string nor identity settings are present."""
-
-
-@dataclass(frozen=True)
-class Connection:
-    """A resolved connection: a connection string, or an endpoint plus a credential."""
-
-    name: str
-    connection_string: str = ""
-    endpoint: str = ""
-    queue_endpoint: str = ""
-
-    @property
-    def uses_identity(self) -> bool:
-        return not self.connection_string
-
-
-def _env(name: str) -> str:
-    return os.environ.get(name, "").strip()
-
-
-def credential_for(name: str) -> TokenCredential:
-    """The identity for connection `name`, following the Functions `__credential` convention."""
-    from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
-
-    client_id = _env(f"{name}__clientId") or _env("AZURE_CLIENT_ID") or None
-    if _env(f"{name}__credential").lower() == "managedidentity":
-        return ManagedIdentityCredential(client_id=client_id)
-    return DefaultAzureCredential(managed_identity_client_id=client_id)
-
-
-def storage_connection(name: str) -> Connection:
-    if conn := _env(name):
-        return Connection(name, connection_string=conn)
-    account = _env(f"{name}__accountName")
-    blob = _env(f"{name}__blobServiceUri") or (
-        f"https://{account}.blob.core.windows.net" if account else ""
-    )
-    queue = _env(f"{name}__queueServiceUri") or (
-        f"https://{account}.queue.core.windows.net" if account else ""
-    )
-    if not blob:
-        raise ConnectionMissing(f"set {name} or {name}__accountName")
-    return Connection(name, endpoint=blob, queue_endpoint=queue)
-
-
-def cosmos_connection(name: str) -> Connection:
-    if conn := _env(name):
-        return Connection(name, connection_string=conn)
-    if endpoint := _env(f"{name}__accountEndpoint"):
-        return Connection(name, endpoint=endpoint)
-    raise ConnectionMissing(f"set {name} or {name}__accountEndpoint")
-
-
 def eventhub_connection(name: str) -> Connection | None:
-    """None means no Event Hubs namespace: publishers fall back to the local queue stand-in."""
-    if conn := _env(name):
-        return Connection(name, connection_string=conn)
-    if namespace := _env(f"{name}__fullyQualifiedNamespace"):
-        return Connection(name, endpoint=namespace)
-    return None
-
-
-def parse_connection_string(conn: str) -> dict[str, str]:
-    parts = (p.split("=", 1) for p in conn.split(";") if "=" in p)
-    return {k.strip(): v.strip() for k, v in parts}
-
-
-def transport() -> Any:
-    """An HTTP transport for one SDK client. With no proxy configured, the requests session skips
-    reading proxy and netrc settings from the environment on every call (measured: ~0.5 ms of CPU
-    per Cosmos operation on these machines); with a proxy set, the default behaviour is kept."""
-    import urllib.request
-
-    import requests
-    from azure.core.pipeline.transport import RequestsTransport
-
-    session = requests.Session()
-    session.trust_env = bool(urllib.request.getproxies())
-    return RequestsTransport(session=session, session_owner=True)
+    try:
+        return _eventhub_connection(name)
+    except ConnectionMissing:
+        return None
 
 
 def cached(key: str, factory: Any) -> Any:
