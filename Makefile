@@ -45,7 +45,7 @@ status: setup ## show which local services are up
 lint: setup ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy shared devhost
+	$(VENV)/bin/mypy shared functions function_app.py devhost
 
 format: setup ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .

@@ -3,7 +3,7 @@
 import azure.functions as func
 
 from functions import blueprints
-from functions.http_app import create_api
+from functions.api import create_api
 
 app = func.AsgiFunctionApp(app=create_api(), http_auth_level=func.AuthLevel.ANONYMOUS)
 for blueprint in blueprints.ALL:

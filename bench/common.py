@@ -123,14 +123,12 @@ def child_env(env: dict[str, str]) -> dict[str, str]:
 @contextlib.contextmanager
 def using_env(env: dict[str, str]) -> Iterator[None]:
     """Point this process's shared/ clients at `env` (settings and clients are cached)."""
-    from shared import clients
-    from shared.settings import get_settings
+    from shared import wiring
 
     wanted = {**local_settings(), **env}
     saved = {k: os.environ.get(k) for k in wanted}
     os.environ.update(wanted)
-    get_settings.cache_clear()
-    clients.reset()
+    wiring.reset()
     try:
         yield
     finally:
@@ -139,8 +137,7 @@ def using_env(env: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        get_settings.cache_clear()
-        clients.reset()
+        wiring.reset()
 
 
 def bootstrap(env: dict[str, str]) -> None:
@@ -154,15 +151,16 @@ def bootstrap(env: dict[str, str]) -> None:
 
 
 def drop(env: dict[str, str]) -> None:
-    from shared import clients
+    from shared import wiring
 
     with using_env(env):
+        app = wiring.current()
         with contextlib.suppress(Exception):
-            clients.cosmos_client().delete_database(env["COSMOS_DATABASE"])
+            app.cosmos_client.delete_database(env["COSMOS_DATABASE"])
         for name in (env["MODELS_CONTAINER"], env["ARCHIVE_CONTAINER"]):
             with contextlib.suppress(Exception):
-                clients.blob_service().delete_container(name)
-        service = clients.queue_service()
+                app.blob_service.delete_container(name)
+        service = app.queue_service
         for queue in service.list_queues(name_starts_with=env["HUB_STANDIN_QUEUE_PREFIX"]):
             with contextlib.suppress(Exception):
                 service.delete_queue(queue.name)

@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from bench import common
 from bench.policies import CURVE_EVERY, simulate
+from shared import wiring
 from simulator.worlds import TomAnna
 
 API = "/personalizer/v1.0"
@@ -71,9 +72,8 @@ class ModelWatch:
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
-        from shared.model_store import get_model_store
 
-        self._store = get_model_store()  # built under the run's env
+        self._store = wiring.current().model_store  # built under the run's env
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._started = time.monotonic()
         self._thread.start()

@@ -27,6 +27,7 @@ import requests
 from tqdm import tqdm
 
 from bench import common
+from shared import wiring
 
 SAMPLE = Path(__file__).resolve().parents[1] / "docs" / "samples" / "rank-retail-25.json"
 LUA = common.ROOT / "bench" / "rank.lua"
@@ -78,7 +79,7 @@ def train_model(
 
 
 def save_model(env: dict[str, str], data: bytes, arguments: str = POLICY) -> None:
-    from shared.model_store import ModelMeta, get_model_store
+    from shared.model_store import ModelMeta
 
     with common.using_env(env):
         meta = ModelMeta(
@@ -88,7 +89,7 @@ def save_model(env: dict[str, str], data: bytes, arguments: str = POLICY) -> Non
             events_learned=TRAIN_EXAMPLES,
             updated_at=time.time(),
         )
-        get_model_store().save(data, meta, None)
+        wiring.current().model_store.save(data, meta, None)
 
 
 def _rate(fn: Any, seconds: float) -> float:
@@ -122,11 +123,8 @@ def baselines(
 
     from shared import features
     from shared.contracts import RankRequest
-    from shared.cosmos_store import get_store
-    from shared.model_store import get_model_store
     from shared.ranker import Ranker
-    from shared.service_config import get_config_store
-    from shared.serving import Serving
+    from shared.serving_state import ServingState
     from shared.settings import get_settings
     from shared.vw_model import VWModel
 
@@ -160,8 +158,9 @@ def baselines(
     raw = json.dumps(body).encode()
     out: dict[str, float] = {}
     with common.using_env(env):
-        serving = Serving(get_model_store(), get_config_store(), 3600, 3600)
-        ranker = Ranker(serving, NullPublisher(), get_store, get_settings())  # type: ignore[arg-type]
+        app = wiring.current()
+        serving = ServingState(app.model_store, app.config_store, 3600, 3600)
+        ranker = Ranker(serving, NullPublisher(), app.cosmos, get_settings())  # type: ignore[arg-type]
         assert serving.model() is not None, "the benchmark model was not loaded"
 
         def engine() -> None:
@@ -262,15 +261,14 @@ def publisher_stats(server: common.Server, workers: int, timeout: float = 30.0) 
 
 def count_decisions(env: dict[str, str]) -> dict[str, Any]:
     """Read back the decisions stand-in queue: messages, events, distinct event ids."""
-    from shared import clients
-    from shared.decision_events import decode as decode_event
     from shared.events import standin
+    from shared.events.codec import decode as decode_event
     from shared.settings import get_settings
 
     with common.using_env(env):
         settings = get_settings()
         name = standin.queue_name(settings.hub_standin_queue_prefix, settings.decisions_hub)
-        queue = clients.queue_service().get_queue_client(name)
+        queue = wiring.current().queue_service.get_queue_client(name)
         messages = events = 0
         ids: set[str] = set()
         versions: Counter[str] = Counter()
@@ -287,7 +285,8 @@ def count_decisions(env: dict[str, str]) -> dict[str, Any]:
                 for event in standin.decode(message.content):
                     events += 1
                     ids.add(event.partition_key)
-                    versions[str(decode_event(event.body).get("VWState", {}).get("m"))] += 1
+                    decision = decode_event(event.body)
+                    versions[getattr(decision, "model_version", "?")] += 1
         return {
             "messages": messages,
             "events": events,
@@ -307,7 +306,7 @@ _PROFILE_GROUPS = (
     ("decision event + encode", "decision_event"),
     ("rank endpoint (functions/personalizer.py rank)", "rank (functions/personalizer.py"),
     ("Ranker.rank total", "rank (shared/ranker.py"),
-    ("request body parse (parse_body: orjson + pydantic)", "parse_body (functions/http_app.py"),
+    ("request body parse (parse_body: orjson + pydantic)", "JsonBody.parse (functions/http_io.py"),
     ("FastAPI dependency solving", "solve_dependencies (fastapi/"),
     ("response send path (Response.__call__)", "Response.__call__ (starlette/responses.py"),
     ("FastAPI native telemetry check", "NativeTelemetry.enabled"),

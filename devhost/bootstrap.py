@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from shared import clients
+from shared import connections
 from shared.cosmos_store import ensure_schema
 from shared.events import standin
 from shared.settings import get_settings
@@ -22,14 +22,16 @@ def create_storage() -> None:
     from azure.core.exceptions import ResourceExistsError
 
     settings = get_settings()
+    blobs = connections.blob_service_client(settings.storage_connection_name)
+    queues = connections.queue_service_client(settings.storage_connection_name)
     for container in (settings.models_container, settings.archive_container):
         try:
-            clients.blob_service().create_container(container)
+            blobs.create_container(container)
         except ResourceExistsError:
             pass
     for queue in queue_names():
         try:
-            clients.queue_service().create_queue(queue)
+            queues.create_queue(queue)
         except ResourceExistsError:
             pass
 
@@ -46,8 +48,10 @@ def main(argv: list[str] | None = None) -> None:
 
     load_local_settings(args.settings)
     get_settings.cache_clear()
-    clients.reset()
-    ensure_schema()
+    settings = get_settings()
+    ensure_schema(
+        connections.cosmos_client(settings.cosmos_connection_name), settings.cosmos_database
+    )
     create_storage()
     print(f"bootstrap: database {get_settings().cosmos_database!r}, containers and queues ready")
 

@@ -1,9 +1,9 @@
-"""Every trigger blueprint the app registers (HTTP routes are in functions/http_app.py)."""
+"""Every trigger blueprint the app registers (HTTP routes: functions/api.py)."""
 
 from __future__ import annotations
 
 import azure.functions as func
 
-from functions import join, learn
+from functions import hub_triggers, learn_timer
 
-ALL: list[func.Blueprint] = [join.bp, learn.bp]
+ALL: list[func.Blueprint] = [hub_triggers.bp, learn_timer.bp]

@@ -8,9 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from shared import clients
-from shared.settings import get_settings
-
 if TYPE_CHECKING:
     from azure.storage.blob import ContainerClient
 
@@ -36,11 +33,3 @@ class JoinedArchive:
 
     def list(self, prefix: str = "joined/") -> list[str]:
         return sorted(b.name for b in self._container.list_blobs(name_starts_with=prefix))
-
-
-def get_archive() -> JoinedArchive:
-    def make() -> JoinedArchive:
-        container = clients.blob_service().get_container_client(get_settings().archive_container)
-        return JoinedArchive(container)
-
-    return clients.cached("archive", make)  # type: ignore[no-any-return]

@@ -137,3 +137,16 @@ def _bounded_duration(value: str, name: str, low: timedelta, high: timedelta) ->
 class PolicyContract(_Model):
     name: str = Field(min_length=1, max_length=256)
     arguments: str = Field(min_length=1, max_length=1024)
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    target: str | None = None
+    details: list[dict[str, Any]] = []
+
+
+class ErrorResponse(BaseModel):
+    """Every 4xx/5xx body: Personalizer's error shape (code also in `x-ms-error-code`)."""
+
+    error: ErrorDetail

@@ -13,11 +13,8 @@ import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from shared import clients
-from shared.settings import get_settings
-
 if TYPE_CHECKING:
-    from azure.cosmos import ContainerProxy, DatabaseProxy
+    from azure.cosmos import ContainerProxy, CosmosClient, DatabaseProxy
 
 # Container name -> partition key path. One place, mirrored by infra/bicep/modules/cosmos.bicep.
 CONTAINERS: dict[str, str] = {
@@ -152,20 +149,11 @@ class CosmosStore:
         self._database.read()
 
 
-def ensure_schema(database_name: str | None = None) -> None:
+def ensure_schema(client: CosmosClient, database_name: str) -> None:
     """Create the database and containers if missing (idempotent; run by `make` set-up)."""
     from azure.cosmos import PartitionKey
 
-    name = database_name or get_settings().cosmos_database
-    database = clients.cosmos_client().create_database_if_not_exists(name)
+    database = client.create_database_if_not_exists(database_name)
     for container, pk in CONTAINERS.items():
         # TTL on without a default: only items with a `ttl` field expire (see learner).
         database.create_container_if_not_exists(container, PartitionKey(path=pk), default_ttl=-1)
-
-
-def get_store() -> CosmosStore:
-    def make() -> CosmosStore:
-        database = clients.cosmos_client().get_database_client(get_settings().cosmos_database)
-        return CosmosStore(database)
-
-    return clients.cached("cosmos_store", make)  # type: ignore[no-any-return]

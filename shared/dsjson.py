@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared import features
-from shared.decision_events import chosen_index, probability_of_choice
+from shared.events.decision import DecisionEvent
 
 Namespaces = dict[str, dict[str, float]]
 
@@ -41,10 +41,20 @@ def _vw_json(namespaces: Namespaces) -> dict[str, Any]:
     return out
 
 
-def vw_lines(decision: dict[str, Any]) -> tuple[str, list[str]]:
-    """The shared line and the action lines of a logged decision, exactly as rank built them."""
-    context, _ = features.context_line(decision["_context"])
-    return context, [features.cached_action_line(f) for f in decision["_actions"]]
+def vw_lines(decision: DecisionEvent) -> tuple[str, list[str]]:
+    """The shared line and the action lines of a logged decision, exactly as rank built them.
+
+    The learner's rule for featurization versions: an event is featurized with the version it was
+    served with (`decision.featurization`). This code knows version 1 only (features.VERSION); an
+    event naming another version is refused, never learned with features it was not ranked with.
+    """
+    if decision.featurization != features.VERSION:
+        raise ValueError(
+            f"event {decision.event_id} uses featurization v{decision.featurization}; "
+            f"this learner has v{features.VERSION}"
+        )
+    context, _ = features.context_line(decision.context)
+    return context, [features.cached_action_line(f) for f in decision.action_features]
 
 
 def joined_line(
@@ -54,27 +64,28 @@ def joined_line(
     lines: tuple[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """`lines`: the decision's VW lines when the caller has them already (see `vw_lines`)."""
-    decision = doc["decision"]
+    wire = doc["decision"]
+    decision = DecisionEvent.from_wire(wire)
     context, action_lines = lines or vw_lines(decision)
     actions = [_vw_json(line_to_json(line)) for line in action_lines]
-    chosen = chosen_index(decision)
+    chosen = decision.chosen_index
     observations = [
         {"v": r["v"], "EventId": doc["id"], "ActionTaken": False}
         for r in sorted(doc.get("rewards", {}).values(), key=lambda r: r["t"])
     ]
     line: dict[str, Any] = {
         "_label_cost": -reward,
-        "_label_probability": probability_of_choice(decision),
+        "_label_probability": decision.chosen_probability,
         "_label_Action": chosen + 1,
         "_labelIndex": chosen,
         "o": observations,
-        "Timestamp": decision["Timestamp"],
+        "Timestamp": wire["Timestamp"],
         "Version": "1",
         "EventId": doc["id"],
-        "a": decision["a"],
+        "a": wire["a"],
         "c": {**_vw_json(line_to_json(context)), "_multi": actions},
-        "p": decision["p"],
-        "VWState": decision["VWState"],
+        "p": wire["p"],
+        "VWState": wire["VWState"],
     }
     if skip_learn:
         line["_skipLearn"] = True

@@ -55,7 +55,13 @@ from urllib.parse import unquote
 
 import orjson
 
+# The version of the conversion rules above. Every decision event names the version its features
+# were served with; a change to the rules that changes any output line must bump it, so that the
+# learner never trains an event with features other than those it was ranked with.
+VERSION = 1
+
 __all__ = [
+    "VERSION",
     "FeatureError",
     "action_line",
     "cached_action_line",

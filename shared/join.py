@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.cosmos_store import Conflict, CosmosStore, NotFound, PreconditionFailed
-from shared.decision_events import Event
 
 log = logging.getLogger(__name__)
 
 CONTAINER = "events"
 Doc = dict[str, Any]
+Event = dict[str, Any]  # an event in its wire form (shared/events/codec.py)
 Mutation = Callable[[Doc], bool]  # changes the doc in place; False when there was nothing to do
 
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="join")

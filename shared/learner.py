@@ -23,14 +23,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared import features
-from shared.archive import JoinedArchive, get_archive, joined_path
+from shared.archive import JoinedArchive, joined_path
+from shared.config_store import ConfigStore
 from shared.contracts import ServiceConfiguration
-from shared.cosmos_store import CosmosStore, NotFound, PreconditionFailed, get_store
-from shared.decision_events import chosen_index, probability_of_choice
+from shared.cosmos_store import CosmosStore, NotFound, PreconditionFailed
 from shared.dsjson import joined_line, vw_lines
+from shared.events.decision import DecisionEvent
 from shared.join import CONTAINER
-from shared.model_store import ModelConflict, ModelMeta, ModelStore, get_model_store
-from shared.service_config import ConfigStore, get_config_store
+from shared.model_store import ModelConflict, ModelMeta, ModelStore
 from shared.vw_model import VWModel
 
 log = logging.getLogger(__name__)
@@ -71,11 +71,13 @@ def final_reward(doc: Doc, config: ServiceConfiguration) -> float:
     return float(rewards[0]["v"])
 
 
-def training_example(decision: Doc, reward: float, lines: tuple[str, list[str]]) -> list[str]:
+def training_example(
+    decision: DecisionEvent, reward: float, lines: tuple[str, list[str]]
+) -> list[str]:
     """VW text lines for a decision, labelled on the served action (cost = -reward)."""
     context, actions = lines
     return features.examples(
-        context, actions, chosen_index(decision), -reward, probability_of_choice(decision)
+        context, actions, decision.chosen_index, -reward, decision.chosen_probability
     )
 
 
@@ -129,12 +131,13 @@ class Learner:
         lines: list[dict[str, Any]] = []
         for doc in docs:
             reward = final_reward(doc, snapshot.service)
-            logging_only = doc["decision"].get("_mode") == "LoggingOnly"
-            vw = vw_lines(doc["decision"])
+            decision = DecisionEvent.from_wire(doc["decision"])
+            logging_only = not decision.learnable
+            vw = vw_lines(decision)
             if logging_only:
                 report.skipped_logging_only += 1
             else:
-                model.learn(training_example(doc["decision"], reward, vw))
+                model.learn(training_example(decision, reward, vw))
                 report.learned += 1
             lines.append(joined_line(doc, reward, skip_learn=logging_only, lines=vw))
 
@@ -223,7 +226,3 @@ class Learner:
         self._archive.write(meta.archive_path, lines)
         log.warning("rebuilt missing archive %s (%d events)", meta.archive_path, len(lines))
         return True
-
-
-def get_learner() -> Learner:
-    return Learner(get_store(), get_model_store(), get_config_store(), get_archive())

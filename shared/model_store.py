@@ -9,9 +9,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
-from shared import clients
-from shared.settings import get_settings
-
 if TYPE_CHECKING:
     from azure.storage.blob import ContainerClient
 
@@ -106,11 +103,3 @@ class ModelStore:
             data, overwrite=True, metadata=meta.to_metadata()
         )
         return str(result["etag"])
-
-
-def get_model_store() -> ModelStore:
-    def make() -> ModelStore:
-        container = clients.blob_service().get_container_client(get_settings().models_container)
-        return ModelStore(container)
-
-    return clients.cached("model_store", make)  # type: ignore[no-any-return]

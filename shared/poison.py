@@ -6,21 +6,25 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import orjson
 
-from shared import clients
-from shared.settings import get_settings
+if TYPE_CHECKING:
+    from azure.storage.blob import ContainerClient
 
 log = logging.getLogger(__name__)
 
 
-def park(source: str, body: bytes, error: str) -> str:
-    """Store the raw event and the reason under archive/poison/<source>/yyyy/mm/dd/."""
-    day = datetime.now(UTC).strftime("%Y/%m/%d")
-    path = f"poison/{source}/{day}/{uuid.uuid4().hex}.json"
-    record = {"source": source, "error": error, "body": body.decode(errors="replace")}
-    container = clients.blob_service().get_container_client(get_settings().archive_container)
-    container.get_blob_client(path).upload_blob(orjson.dumps(record), overwrite=True)
-    log.error("parked an event from %s at %s: %s", source, path, error)
-    return path
+class PoisonParking:
+    def __init__(self, container: ContainerClient) -> None:
+        self._container = container
+
+    def park(self, source: str, body: bytes, error: str) -> str:
+        """Store the raw event and the reason under archive/poison/<source>/yyyy/mm/dd/."""
+        day = datetime.now(UTC).strftime("%Y/%m/%d")
+        path = f"poison/{source}/{day}/{uuid.uuid4().hex}.json"
+        record = {"source": source, "error": error, "body": body.decode(errors="replace")}
+        self._container.get_blob_client(path).upload_blob(orjson.dumps(record), overwrite=True)
+        log.error("parked an event from %s at %s: %s", source, path, error)
+        return path

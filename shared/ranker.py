@@ -12,19 +12,21 @@ from typing import Any
 
 from shared import features, join
 from shared.contracts import RankRequest
-from shared.cosmos_store import CosmosStore, get_store
-from shared.decision_events import activation_event, decision_event, encode, reward_event
+from shared.cosmos_store import CosmosStore
 from shared.errors import ApiError, bad_request, not_found
-from shared.events.publisher import EventPublisher, get_publisher
+from shared.events.codec import encode
+from shared.events.decision import DecisionEvent
+from shared.events.observation import ActivationEvent, RewardEvent
+from shared.events.publisher import EventPublisher
 from shared.sampling import epsilon_greedy, sample_index
-from shared.serving import Serving, get_serving
-from shared.settings import Settings, get_settings
+from shared.serving_state import ServingState
+from shared.settings import Settings
 
 
 @dataclass(frozen=True)
-class Ranked:
-    response: dict[str, Any]
-    decision: dict[str, Any]
+class RankOutcome:
+    response: dict[str, Any]  # the Personalizer rank response body
+    decision: DecisionEvent  # what was logged to the decisions hub
 
 
 def _feature_error(exc: features.FeatureError) -> ApiError:
@@ -34,9 +36,9 @@ def _feature_error(exc: features.FeatureError) -> ApiError:
 class Ranker:
     def __init__(
         self,
-        serving: Serving,
+        serving: ServingState,
         publisher: EventPublisher,
-        store: Callable[[], CosmosStore],
+        store: CosmosStore,
         settings: Settings,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -46,7 +48,7 @@ class Ranker:
         self._settings = settings
         self._clock = clock
 
-    def rank(self, request: RankRequest) -> Ranked:
+    def rank(self, request: RankRequest) -> RankOutcome:
         config = self._serving.config()
         service, policy = config.service, config.policy
         event_id = request.eventId or uuid.uuid4().hex
@@ -87,11 +89,12 @@ class Ranker:
         ranking = [{"id": eligible[i].id, "probability": probabilities[i]} for i in served]
         ranking += [{"id": a, "probability": 0.0} for a in request.excludedActions]
 
-        decision = decision_event(
+        decision = DecisionEvent(
             event_id=event_id,
             timestamp=self._clock(),
             context=request.contextFeatures,
-            actions=[(a.id, a.features) for a in eligible],
+            action_ids=[a.id for a in eligible],
+            action_features=[a.features for a in eligible],
             ranking=served,
             probabilities=[logged[i] for i in served],
             excluded=list(request.excludedActions),
@@ -103,30 +106,21 @@ class Ranker:
             # Activate must find this event at once (404 otherwise), so deferred decisions are
             # joined synchronously; the hub copy that follows merges as a no-op.
             wait = service.reward_wait.total_seconds()
-            join.apply(self._store(), event_id, [join.add_decision(decision, wait)])
+            join.apply(self._store, event_id, [join.add_decision(decision.to_wire(), wait)])
         self._publisher.publish(self._settings.decisions_hub, encode(decision), event_id)
         response = {"ranking": ranking, "eventId": event_id, "rewardActionId": eligible[chosen].id}
-        return Ranked(response, decision)
+        return RankOutcome(response, decision)
 
     def reward(self, event_id: str, value: float) -> None:
-        event = reward_event(event_id, uuid.uuid4().hex, value, self._clock())
+        event = RewardEvent(event_id, uuid.uuid4().hex, value, self._clock())
         self._publisher.publish(self._settings.rewards_hub, encode(event), event_id)
 
     def activate(self, event_id: str) -> None:
-        doc = self._store().read(join.CONTAINER, event_id)
+        doc = self._store.read(join.CONTAINER, event_id)
         if doc is None or "decision" not in doc:
             raise not_found(
                 f"event {event_id!r} is unknown (activate needs a rank with deferActivation)",
                 code="InvalidEventIdToActivate",
             )
-        event = activation_event(event_id, self._clock())
+        event = ActivationEvent(event_id, self._clock())
         self._publisher.publish(self._settings.rewards_hub, encode(event), event_id)
-
-
-def get_ranker() -> Ranker:
-    from shared import clients
-
-    def make() -> Ranker:
-        return Ranker(get_serving(), get_publisher(), get_store, get_settings())
-
-    return clients.cached("ranker", make)  # type: ignore[no-any-return]

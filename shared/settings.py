@@ -1,7 +1,9 @@
 """Application settings, read once from the environment.
 
 Names follow the Functions convention: the same keys live in `local.settings.json` (Values) locally
-and in the function app's app settings in Azure (see infra/bicep). Nothing else reads os.environ.
+and in the function app's app settings in Azure (see infra/bicep). The one other reader of the
+environment is shared/connections.py, which resolves connection settings the way the Functions host
+resolves its bindings' `connection` names.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from functools import lru_cache
 
 @dataclass(frozen=True)
 class ServiceDefaults:
-    """Personalizer service configuration used until one is stored (see shared/service_config)."""
+    """Personalizer service configuration used until one is stored (see shared/config_store.py)."""
 
     reward_wait_time: str = "PT10M"
     model_export_frequency: str = "PT5M"
@@ -25,11 +27,19 @@ class ServiceDefaults:
     policy_arguments: str = ""  # empty: the measured default in shared/policy.py
 
 
+# How events reach the hubs. Azure: Event Hubs. Locally there is no Event Hubs namespace, so the
+# same publisher interface writes to one Storage queue per hub and devhost delivers them to the
+# Event Hub triggers. Never chosen implicitly: a missing hub connection must fail loudly, not send
+# every event to a queue that nothing reads in Azure.
+TRANSPORTS = ("eventhubs", "storage-queues")
+
+
 @dataclass(frozen=True)
 class Settings:
     storage_connection_name: str = "AzureWebJobsStorage"
     cosmos_connection_name: str = "COSMOS_CONNECTION"
     eventhub_connection_name: str = "EventHubConnection"
+    event_transport: str = "eventhubs"
     cosmos_database: str = "offers"
     activity_hub: str = "activity"
     decisions_hub: str = "decisions"
@@ -82,7 +92,11 @@ def load_settings() -> Settings:
         policy_arguments=_str("PERSONALIZER_POLICY_ARGUMENTS", base.policy_arguments),
     )
     s = Settings()
+    transport = _str("EVENT_TRANSPORT", s.event_transport).lower()
+    if transport not in TRANSPORTS:
+        raise ValueError(f"setting EVENT_TRANSPORT={transport!r} must be one of {TRANSPORTS}")
     return Settings(
+        event_transport=transport,
         cosmos_database=_str("COSMOS_DATABASE", s.cosmos_database),
         activity_hub=_str("ACTIVITY_HUB", s.activity_hub),
         decisions_hub=_str("DECISIONS_HUB", s.decisions_hub),

@@ -48,39 +48,36 @@ def resource_env(tag: str, **overrides: str) -> dict[str, str]:
 
 
 def reset_caches() -> None:
-    from shared import clients
-    from shared.serving import reset_serving
-    from shared.settings import get_settings
+    from shared import wiring
 
-    get_settings.cache_clear()
-    clients.reset()
-    reset_serving()
+    wiring.reset()
 
 
 def bootstrap_resources() -> None:
     from devhost.bootstrap import create_storage
+    from shared import wiring
     from shared.cosmos_store import ensure_schema
 
-    ensure_schema()
+    app = wiring.current()
+    ensure_schema(app.cosmos_client, app.settings.cosmos_database)
     create_storage()
 
 
 def drop_resources(env: dict[str, str]) -> None:
-    from shared import clients
+    from shared import wiring
 
+    app = wiring.current()
     try:
-        clients.cosmos_client().delete_database(env["COSMOS_DATABASE"])
+        app.cosmos_client.delete_database(env["COSMOS_DATABASE"])
     except Exception:
         pass
     for name in (env["MODELS_CONTAINER"], env["ARCHIVE_CONTAINER"]):
         try:
-            clients.blob_service().delete_container(name)
+            app.blob_service.delete_container(name)
         except Exception:
             pass
-    for queue in clients.queue_service().list_queues(
-        name_starts_with=env["HUB_STANDIN_QUEUE_PREFIX"]
-    ):
-        clients.queue_service().delete_queue(queue.name)
+    for queue in app.queue_service.list_queues(name_starts_with=env["HUB_STANDIN_QUEUE_PREFIX"]):
+        app.queue_service.delete_queue(queue.name)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -37,7 +37,7 @@ def test_event_hub_triggers_take_batches_from_settings() -> None:
 def test_health_names_the_dependency_that_is_down(
     isolated: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from functions.http_app import create_api
+    from functions.api import create_api
     from tests.conftest import reset_caches
 
     client = TestClient(create_api())
@@ -56,7 +56,7 @@ def test_health_names_the_dependency_that_is_down(
 def test_api_key_guards_personalizer_routes_when_set(
     isolated: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from functions.http_app import create_api
+    from functions.api import create_api
     from tests.conftest import reset_caches
 
     monkeypatch.setenv("PERSONALIZER_API_KEY", "local-test-key")

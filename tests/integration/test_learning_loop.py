@@ -11,18 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from shared.archive import get_archive
+from shared import wiring
 from shared.contracts import RankRequest
-from shared.cosmos_store import get_store
-from shared.events.publisher import MemoryPublisher
 from shared.join_consumer import consume
-from shared.learner import Learner, get_learner
-from shared.model_store import ModelConflict, get_model_store
+from shared.learner import Learner
+from shared.model_store import ModelConflict
 from shared.ranker import Ranker
-from shared.service_config import get_config_store
-from shared.serving import Serving
+from shared.serving_state import ServingState
 from shared.settings import get_settings
 from simulator.worlds import TomAnna
+from tests.fakes.publisher import MemoryPublisher
 
 
 class Clock:
@@ -34,8 +32,9 @@ class Clock:
 
 
 def make_ranker(clock: Clock, publisher: MemoryPublisher) -> Ranker:
-    serving = Serving(get_model_store(), get_config_store(), 3600, 3600)
-    return Ranker(serving, publisher, get_store, get_settings(), clock)
+    app = wiring.current()
+    serving = ServingState(app.model_store, app.config_store, 3600, 3600)
+    return Ranker(serving, publisher, wiring.current().cosmos, get_settings(), clock)
 
 
 def play(ranker: Ranker, world: TomAnna, count: int, clock: Clock) -> list[str]:
@@ -54,14 +53,16 @@ def play(ranker: Ranker, world: TomAnna, count: int, clock: Clock) -> list[str]:
 
 
 def deliver(publisher: MemoryPublisher, times: int = 1) -> None:
-    settings = get_settings()
-    for _ in range(times):
-        consume("decisions", publisher.events.get(settings.decisions_hub, []))
-        consume("rewards", publisher.events.get(settings.rewards_hub, []))
+    app = wiring.current()
+    settings = app.settings
+    for source, hub in (("decisions", settings.decisions_hub), ("rewards", settings.rewards_hub)):
+        for _ in range(times):
+            bodies = publisher.events.get(hub, [])
+            consume(source, bodies, app.cosmos, app.config_store, app.parking)
 
 
 def learned_ids(archive_paths: list[str]) -> list[str]:
-    archive = get_archive()
+    archive = wiring.current().archive
     ids: list[str] = []
     for path in archive_paths:
         ids += re.findall(rb'"EventId":"([^"]+)","a"', archive.read(path))
@@ -73,7 +74,11 @@ def loop(isolated: dict[str, str]) -> tuple[Clock, MemoryPublisher, Ranker, Lear
     clock = Clock(1_800_000_000.0)
     publisher = MemoryPublisher()
     learner = Learner(
-        get_store(), get_model_store(), get_config_store(), get_archive(), clock=clock
+        wiring.current().cosmos,
+        wiring.current().model_store,
+        wiring.current().config_store,
+        wiring.current().archive,
+        clock=clock,
     )
     return clock, publisher, make_ranker(clock, publisher), learner
 
@@ -88,9 +93,9 @@ def test_redelivered_batches_are_learned_once(loop: tuple) -> None:
     deliver(publisher, times=1)  # a late redelivery after learning changes nothing
     clock.now += 10
     assert learner.run(force=True).status == "nothing-to-learn"
-    meta = get_model_store().head()[1]  # type: ignore[index]
+    meta = wiring.current().model_store.head()[1]  # type: ignore[index]
     assert meta.events_learned == 120
-    assert sorted(learned_ids(get_archive().list())) == sorted(ids)
+    assert sorted(learned_ids(wiring.current().archive.list())) == sorted(ids)
 
 
 def test_crash_before_save_relearns_nothing_twice(
@@ -110,7 +115,7 @@ def test_crash_before_save_relearns_nothing_twice(
     def host_dies(*args: object, **kwargs: object) -> str:
         raise SystemExit("host died after claiming, before saving")
 
-    store = get_model_store()
+    store = wiring.current().model_store
     monkeypatch.setattr(store, "save", host_dies)
     with pytest.raises(SystemExit):
         learner.run(force=True)
@@ -119,7 +124,7 @@ def test_crash_before_save_relearns_nothing_twice(
     report = learner.run(force=True)  # the next timer tick
     assert report.status == "learned" and report.learned == 80
     assert store.head()[1].events_learned == 140  # type: ignore[index]
-    assert sorted(learned_ids(get_archive().list())) == sorted(first + second)
+    assert sorted(learned_ids(wiring.current().archive.list())) == sorted(first + second)
 
 
 def test_crash_after_save_rebuilds_the_archive(
@@ -129,7 +134,7 @@ def test_crash_after_save_rebuilds_the_archive(
     ids = play(ranker, TomAnna(seed=4), 50, clock)
     deliver(publisher)
     clock.now += 10
-    archive = get_archive()
+    archive = wiring.current().archive
 
     def host_dies(*args: object, **kwargs: object) -> None:
         raise SystemExit("host died after saving, before archiving")
@@ -143,7 +148,7 @@ def test_crash_after_save_rebuilds_the_archive(
     clock.now += 10
     report = learner.run(force=True)
     assert report.repaired_archive and report.status == "nothing-to-learn"
-    assert get_model_store().head()[1].events_learned == 50  # type: ignore[index]
+    assert wiring.current().model_store.head()[1].events_learned == 50  # type: ignore[index]
     assert sorted(learned_ids(archive.list())) == sorted(ids)
 
 
@@ -152,15 +157,21 @@ def test_two_trainers_never_overwrite_each_other(loop: tuple) -> None:
     ids = play(ranker, TomAnna(seed=5), 40, clock)
     deliver(publisher)
     clock.now += 10
-    store = get_model_store()
+    store = wiring.current().model_store
     stale = store.head()  # None: no model yet; the rival saves first
-    rival = Learner(get_store(), store, get_config_store(), get_archive(), clock=clock)
+    rival = Learner(
+        wiring.current().cosmos,
+        store,
+        wiring.current().config_store,
+        wiring.current().archive,
+        clock=clock,
+    )
     assert rival.run(force=True).learned == 40
     with pytest.raises(ModelConflict):
         store.save(b"not a model", store.head()[1], stale[0] if stale else None)  # type: ignore[index]
     assert learner.run(force=True).status == "nothing-to-learn"
     assert store.head()[1].events_learned == 40  # type: ignore[index]
-    assert sorted(learned_ids(get_archive().list())) == sorted(ids)
+    assert sorted(learned_ids(wiring.current().archive.list())) == sorted(ids)
 
 
 def test_archive_is_plain_vw_dsjson(loop: tuple, tmp_path: Path) -> None:
@@ -169,7 +180,7 @@ def test_archive_is_plain_vw_dsjson(loop: tuple, tmp_path: Path) -> None:
     deliver(publisher)
     clock.now += 10
     report = learner.run(force=True)
-    data = get_archive().read(report.archive_path)
+    data = wiring.current().archive.read(report.archive_path)
     path = tmp_path / "joined.json"
     path.write_bytes(data)
     script = (
@@ -215,11 +226,11 @@ def test_learner_beats_random_on_tom_and_anna(loop: tuple) -> None:
 
 
 def test_learner_entry_point_builds(isolated: dict[str, str]) -> None:
-    assert get_learner().run().status == "nothing-to-learn"
+    assert wiring.current().learner.run().status == "nothing-to-learn"
 
 
 def _set_mode(mode: str) -> None:
-    store = get_config_store()
+    store = wiring.current().config_store
     store.put_service(store.service().model_copy(update={"learningMode": mode}))
 
 
@@ -232,7 +243,7 @@ def test_apprentice_serves_the_baseline_and_still_learns(loop: tuple) -> None:
         body = world.rank_request(world.visit(), event_id=f"apprentice-{step}")
         ranked = ranker.rank(RankRequest.model_validate(body))
         assert ranked.response["rewardActionId"] == body["actions"][0]["id"]
-        assert ranked.decision["p"][0] == 1.0
+        assert ranked.decision.chosen_probability == 1.0
     deliver(publisher)
     clock.now += 10
     assert learner.run(force=True).learned == 60
@@ -247,6 +258,6 @@ def test_logging_only_logs_but_never_learns(loop: tuple) -> None:
     clock.now += 10
     report = learner.run(force=True)
     assert (report.learned, report.skipped_logging_only) == (0, 30)
-    assert get_model_store().head()[1].events_learned == 0  # type: ignore[index]
-    archived = get_archive().read(report.archive_path)
+    assert wiring.current().model_store.head()[1].events_learned == 0  # type: ignore[index]
+    archived = wiring.current().archive.read(report.archive_path)
     assert archived.count(b'"_skipLearn":true') == 30

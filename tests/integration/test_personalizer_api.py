@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from shared.cosmos_store import get_store
+from shared import wiring
 from shared.join import CONTAINER
 from tests.conftest import LiveHost
 
@@ -36,7 +36,7 @@ def rank_body(**changes: Any) -> dict[str, Any]:
 def wait_for_doc(event_id: str, timeout: float = 20.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        doc = get_store().read(CONTAINER, event_id)
+        doc = wiring.current().cosmos.read(CONTAINER, event_id)
         if doc is not None and "decision" in doc:
             return doc
         time.sleep(0.2)
@@ -92,14 +92,14 @@ def test_reward_and_activate(live_host: LiveHost) -> None:
         live_host.url(f"{V1}/rank"), json=rank_body(eventId=event_id, deferActivation=True)
     )
     assert r.status_code == 201
-    assert get_store().read(CONTAINER, event_id)["decision"]["DeferredAction"] is True  # type: ignore[index]
+    assert wiring.current().cosmos.read(CONTAINER, event_id)["decision"]["DeferredAction"] is True  # type: ignore[index]
     reward = live_host.url(f"{V1}/events/{event_id}/reward")
     assert live_host.session.post(reward, json={"value": 0.5}).status_code == 204
     activate = live_host.url(f"{V1}/events/{event_id}/activate")
     assert live_host.session.post(activate).status_code == 204
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        doc = get_store().read(CONTAINER, event_id) or {}
+        doc = wiring.current().cosmos.read(CONTAINER, event_id) or {}
         if "matureAt" in doc and doc.get("rewards"):
             break
         time.sleep(0.2)
@@ -138,7 +138,9 @@ def test_bad_rank_is_400_and_logs_nothing(live_host: LiveHost, index: int) -> No
     marker = f"good-{uuid.uuid4().hex}"  # decisions are joined in order: once this one is in...
     live_host.session.post(live_host.url(f"{V1}/rank"), json=rank_body(eventId=marker))
     wait_for_doc(marker)
-    assert get_store().read(CONTAINER, event_id) is None  # ...the bad one would have been too
+    assert (
+        wiring.current().cosmos.read(CONTAINER, event_id) is None
+    )  # ...the bad one would have been too
 
 
 def test_malformed_json_and_wrong_content_type(live_host: LiveHost) -> None:
@@ -207,7 +209,17 @@ def test_health_and_openapi(live_host: LiveHost) -> None:
         "blob": "up",
         "queue": "up",
         "cosmos": "up",
+        "events": "up",
     }
+    assert health["transport"] == "storage-queues"
     spec = live_host.session.get(live_host.url("/openapi.json")).json()
-    assert "/api/personalizer/v1.0/rank" in spec["paths"]
+    rank = spec["paths"]["/api/personalizer/v1.0/rank"]["post"]
+    # each route declares its body and its error answers; bodies live in components
+    assert rank["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/RankRequest"
+    }
+    assert "RankableAction" in spec["components"]["schemas"]
+    assert rank["responses"]["400"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorResponse"
+    }
     assert live_host.session.get(live_host.url("/docs")).status_code == 200

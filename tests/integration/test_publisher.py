@@ -6,13 +6,13 @@ import os
 
 import orjson
 
-from shared import clients
+from shared import wiring
 from shared.events import standin
-from shared.events.publisher import QueueStandInPublisher
+from shared.events.queue_publisher import QueueStandInPublisher
 
 
 def drain(queue_name: str) -> list[standin.StandInEvent]:
-    queue = clients.queue_service().get_queue_client(queue_name)
+    queue = wiring.current().queue_service.get_queue_client(queue_name)
     events: list[standin.StandInEvent] = []
     while batch := list(queue.receive_messages(messages_per_page=32, max_messages=32)):
         for message in batch:
@@ -23,7 +23,7 @@ def drain(queue_name: str) -> list[standin.StandInEvent]:
 
 def test_every_event_arrives_in_order_packed_into_few_messages(isolated: dict[str, str]) -> None:
     prefix = isolated["HUB_STANDIN_QUEUE_PREFIX"]
-    publisher = QueueStandInPublisher(prefix, capacity=10_000)
+    publisher = QueueStandInPublisher(wiring.current().queue_service, prefix, capacity=10_000)
     filler = "x" * 2_000  # decision events are a few KB
     for i in range(3_000):
         publisher.publish("decisions", orjson.dumps({"EventId": f"e{i}", "pad": filler}), f"e{i}")
@@ -38,7 +38,9 @@ def test_every_event_arrives_in_order_packed_into_few_messages(isolated: dict[st
 
 
 def test_a_full_buffer_drops_and_counts(isolated: dict[str, str]) -> None:
-    publisher = QueueStandInPublisher(isolated["HUB_STANDIN_QUEUE_PREFIX"], capacity=10)
+    publisher = QueueStandInPublisher(
+        wiring.current().queue_service, isolated["HUB_STANDIN_QUEUE_PREFIX"], capacity=10
+    )
     publisher._closed = True  # stop draining so the buffer fills (the thread exits when idle)
     publisher._thread.join(timeout=5)
     for i in range(25):

@@ -27,6 +27,7 @@ EXPECTED_APP_SETTINGS = [
     "AzureWebJobsStorage__accountName",
     "AzureWebJobsStorage__credential",
     "AzureWebJobsStorage__clientId",
+    "EVENT_TRANSPORT",
     "EventHubConnection__fullyQualifiedNamespace",
     "EventHubConnection__credential",
     "EventHubConnection__clientId",
@@ -60,6 +61,7 @@ EXPECTED_APP_SETTINGS = [
 EXPECTED_LITERAL_VALUES = {
     "AzureWebJobsStorage__credential": "managedidentity",
     "EventHubConnection__credential": "managedidentity",
+    "EVENT_TRANSPORT": "eventhubs",
     "COSMOS_CONNECTION__credential": "managedidentity",
     "COSMOS_DATABASE": "offers",
     "ACTIVITY_HUB": "activity",

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from shared import clients
-from shared.events.publisher import EventHubsPublisher, QueueStandInPublisher, make_publisher
+from shared import connections as clients
+from shared import wiring
+from shared.events.eventhubs_publisher import EventHubsPublisher
+from shared.events.publisher import make_publisher
+from shared.events.queue_publisher import QueueStandInPublisher
 from shared.settings import get_settings
 
 
@@ -14,8 +17,7 @@ from shared.settings import get_settings
 def fresh(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("AzureWebJobsStorage", "COSMOS_CONNECTION", "EventHubConnection"):
         monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    clients.reset()
+    wiring.reset()
 
 
 def test_storage_by_account_name(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -51,17 +53,38 @@ def test_cosmos_connection_string_parts() -> None:
     assert parts == {"AccountEndpoint": "http://h:8081/", "AccountKey": "a2V5"}
 
 
-def test_publisher_is_the_stand_in_without_event_hubs() -> None:
-    publisher = make_publisher()
+def test_the_stand_in_is_chosen_by_setting_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVENT_TRANSPORT", "storage-queues")
+    monkeypatch.setenv("AzureWebJobsStorage", "UseDevelopmentStorage=true")
+    publisher = make_publisher(get_settings(), wiring.Wiring().queue_service)
     try:
         assert isinstance(publisher, QueueStandInPublisher)
     finally:
         publisher.close()
 
 
+def test_a_missing_hub_connection_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Event Hubs is the default transport; without its connection nothing falls back to queues:
+    start-up reports it and building the publisher raises."""
+    monkeypatch.delenv("EVENT_TRANSPORT", raising=False)
+    settings = get_settings()
+    assert settings.event_transport == "eventhubs"
+    assert any("EventHubConnection" in p for p in wiring.startup_problems(settings))
+    with pytest.raises(clients.ConnectionMissing, match="EventHubConnection"):
+        make_publisher(settings)
+
+
+def test_an_unknown_transport_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVENT_TRANSPORT", "carrier-pigeon")
+    with pytest.raises(ValueError, match="EVENT_TRANSPORT"):
+        get_settings()
+
+
 def test_publisher_uses_buffered_event_hubs_with_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVENT_TRANSPORT", "eventhubs")
     monkeypatch.setenv("EventHubConnection__fullyQualifiedNamespace", "ns.servicebus.windows.net")
-    publisher = make_publisher()
+    assert wiring.startup_problems(get_settings()) == []
+    publisher = make_publisher(get_settings())
     assert isinstance(publisher, EventHubsPublisher)
     producer = publisher._producer("decisions")
     assert producer._buffered_mode is True

@@ -124,7 +124,11 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           name: 'AzureWebJobsStorage__clientId'
           value: identity.properties.clientId
         }
-        // Event Hubs triggers and output bindings
+        // Event Hubs triggers and the app's publisher (never the local queue stand-in in Azure)
+        {
+          name: 'EVENT_TRANSPORT'
+          value: 'eventhubs'
+        }
         {
           name: 'EventHubConnection__fullyQualifiedNamespace'
           value: eventHubsFullyQualifiedNamespace

@@ -6,10 +6,18 @@ import logging
 
 import azure.functions as func
 
+from shared import wiring
+from shared.join import JoinReport
 from shared.join_consumer import consume
 
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
+
+
+def _consume(source: str, events: list[func.EventHubEvent]) -> JoinReport:
+    app = wiring.current()
+    bodies = [e.get_body() for e in events]
+    return consume(source, bodies, app.cosmos, app.config_store, app.parking)
 
 
 @bp.function_name("join_decisions")
@@ -20,7 +28,7 @@ log = logging.getLogger(__name__)
     cardinality=func.Cardinality.MANY,
 )
 def join_decisions(events: list[func.EventHubEvent]) -> None:
-    report = consume("decisions", [e.get_body() for e in events])
+    report = _consume("decisions", events)
     log.info(
         "decisions: %d joined, %d repeats, %d parked",
         report.changed,
@@ -37,7 +45,7 @@ def join_decisions(events: list[func.EventHubEvent]) -> None:
     cardinality=func.Cardinality.MANY,
 )
 def join_rewards(events: list[func.EventHubEvent]) -> None:
-    report = consume("rewards", [e.get_body() for e in events])
+    report = _consume("rewards", events)
     log.info(
         "rewards: %d joined, %d repeats, %d parked",
         report.changed,

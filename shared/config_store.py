@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from shared.contracts import PolicyContract, ServiceConfiguration
-from shared.cosmos_store import CosmosStore, get_store
+from shared.cosmos_store import CosmosStore
 from shared.policy import DEFAULT_POLICY, Policy, from_contract, validate
-from shared.settings import Settings, get_settings
+from shared.settings import Settings
 
 CONTAINER = "config"
 SERVICE_ID = "service"
@@ -17,7 +17,7 @@ POLICY_ID = "policy"
 
 
 @dataclass(frozen=True)
-class Snapshot:
+class ConfigSnapshot:
     service: ServiceConfiguration
     policy: Policy
 
@@ -74,9 +74,5 @@ class ConfigStore:
         self._store.delete(CONTAINER, POLICY_ID)
         return default_policy(self._settings)
 
-    def snapshot(self) -> Snapshot:
-        return Snapshot(self.service(), self.policy())
-
-
-def get_config_store() -> ConfigStore:
-    return ConfigStore(get_store(), get_settings())
+    def snapshot(self) -> ConfigSnapshot:
+        return ConfigSnapshot(self.service(), self.policy())

@@ -8,7 +8,7 @@ import logging
 
 import azure.functions as func
 
-from shared.learner import get_learner
+from shared import wiring
 
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
@@ -17,6 +17,6 @@ log = logging.getLogger(__name__)
 @bp.function_name("learn")
 @bp.timer_trigger(arg_name="timer", schedule="%LEARN_SCHEDULE%", run_on_startup=False)
 def learn(timer: func.TimerRequest) -> None:
-    report = get_learner().run()
+    report = wiring.current().learner.run()
     level = logging.INFO if report.status in ("learned", "conflict") else logging.DEBUG
     log.log(level, "learn: %s", report)

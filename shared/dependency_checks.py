@@ -7,36 +7,21 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
-from shared import clients
-from shared.cosmos_store import get_store
+_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="health")
 
-_pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="health")
-
-
-def _blob() -> None:
-    next(iter(clients.blob_service().list_containers(results_per_page=1)), None)
+Check = Callable[[], None]
 
 
-def _queue() -> None:
-    next(iter(clients.queue_service().list_queues(results_per_page=1)), None)
-
-
-def _cosmos() -> None:
-    get_store().ping()
-
-
-CHECKS: dict[str, Callable[[], None]] = {"blob": _blob, "queue": _queue, "cosmos": _cosmos}
-
-
-def check_dependencies(timeout: float = 3.0) -> dict[str, dict[str, Any]]:
-    """Run every check in parallel; one that fails or overruns `timeout` is reported down."""
+def check_dependencies(checks: dict[str, Check], timeout: float = 3.0) -> dict[str, dict[str, Any]]:
+    """Run every check in parallel; one that fails or overruns `timeout` is reported down.
+    The checks themselves are built by shared/wiring.py from the objects it holds."""
 
     def timed(check: Callable[[], None]) -> float:
         start = time.perf_counter()
         check()
         return (time.perf_counter() - start) * 1000
 
-    futures = {name: _pool.submit(timed, check) for name, check in CHECKS.items()}
+    futures = {name: _pool.submit(timed, check) for name, check in checks.items()}
     wait(futures.values(), timeout=timeout)
     report: dict[str, dict[str, Any]] = {}
     for name, future in futures.items():

@@ -12,9 +12,8 @@ import threading
 import time
 from dataclasses import dataclass
 
-from shared.model_store import ModelMeta, ModelStore, get_model_store
-from shared.service_config import ConfigStore, Snapshot, get_config_store
-from shared.settings import get_settings
+from shared.config_store import ConfigSnapshot, ConfigStore
+from shared.model_store import ModelMeta, ModelStore
 from shared.vw_model import VWModel
 
 log = logging.getLogger(__name__)
@@ -27,7 +26,7 @@ class LoadedModel:
     etag: str
 
 
-class Serving:
+class ServingState:
     def __init__(
         self, models: ModelStore, configs: ConfigStore, model_seconds: float, config_seconds: float
     ) -> None:
@@ -35,7 +34,7 @@ class Serving:
         self._configs = configs
         self._model_seconds = model_seconds
         self._config_seconds = config_seconds
-        self._config: Snapshot | None = None
+        self._config: ConfigSnapshot | None = None
         self._model: LoadedModel | None = None
         self._started = False
         self._lock = threading.Lock()
@@ -52,7 +51,7 @@ class Serving:
             threading.Thread(target=self._poll, name="serving-poll", daemon=True).start()
             self._started = True
 
-    def config(self) -> Snapshot:
+    def config(self) -> ConfigSnapshot:
         if self._config is None:
             self.start()
         assert self._config is not None
@@ -98,31 +97,3 @@ class Serving:
 
     def stop(self) -> None:
         self._stop.set()
-
-
-_serving: Serving | None = None
-_serving_lock = threading.Lock()
-
-
-def get_serving() -> Serving:
-    global _serving
-    if _serving is None:
-        with _serving_lock:
-            if _serving is None:
-                settings = get_settings()
-                _serving = Serving(
-                    get_model_store(),
-                    get_config_store(),
-                    settings.model_poll_seconds,
-                    settings.config_cache_seconds,
-                )
-    return _serving
-
-
-def reset_serving() -> None:
-    """Forget the worker's serving state (tests; after a config change in-process)."""
-    global _serving
-    with _serving_lock:
-        if _serving is not None:
-            _serving.stop()
-        _serving = None

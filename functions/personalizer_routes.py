@@ -9,7 +9,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
-from functions.http_app import DOCUMENTED_BODIES, json_body, json_response, parse_body
+from functions.http_io import JsonBody, error_responses, json_response
+from shared import wiring
 from shared.contracts import (
     MAX_ID_LENGTH,
     PolicyContract,
@@ -20,9 +21,6 @@ from shared.contracts import (
 )
 from shared.errors import bad_request
 from shared.policy import PolicyError
-from shared.ranker import get_ranker
-from shared.service_config import get_config_store
-from shared.serving import get_serving
 
 BASE_PATHS = (
     "/api/personalizer/v1.0",
@@ -37,7 +35,8 @@ EventId = Path(min_length=1, max_length=MAX_ID_LENGTH)
 router = APIRouter(tags=["personalizer"])
 
 
-DOCUMENTED_BODIES.extend([RankRequest, RewardRequest])
+RANK_BODY = JsonBody(RankRequest, error_code="InvalidRankRequest")
+REWARD_BODY = JsonBody(RewardRequest, error_code="InvalidRewardRequest")
 
 
 @router.post(
@@ -45,61 +44,75 @@ DOCUMENTED_BODIES.extend([RankRequest, RewardRequest])
     status_code=201,
     response_model=RankResponse,
     summary="Rank actions",
-    openapi_extra=json_body(RankRequest),
+    openapi_extra=RANK_BODY.openapi,
+    responses=error_responses(400, 503),
 )
 async def rank(request: Request) -> Response:
     # async and parsed by hand: the hot path skips FastAPI's thread hop and stdlib json.
-    ranked = get_ranker().rank(await parse_body(request, RankRequest))
-    return json_response(ranked.response, 201)
+    outcome = wiring.current().ranker.rank(await RANK_BODY.parse(request))
+    return json_response(outcome.response, 201)
 
 
 @router.post(
     "/events/{eventId}/reward",
     status_code=204,
     summary="Report a reward (-1..1)",
-    openapi_extra=json_body(RewardRequest),
+    openapi_extra=REWARD_BODY.openapi,
+    responses=error_responses(400, 503),
 )
 async def reward(request: Request, eventId: str = EventId) -> Response:
-    body = await parse_body(request, RewardRequest)
-    get_ranker().reward(eventId, body.value)
+    body = await REWARD_BODY.parse(request)
+    wiring.current().ranker.reward(eventId, body.value)
     return Response(status_code=204)
 
 
-@router.post("/events/{eventId}/activate", status_code=204, summary="Activate a deferred event")
+@router.post(
+    "/events/{eventId}/activate",
+    status_code=204,
+    summary="Activate a deferred event",
+    responses=error_responses(400, 404, 503),
+)
 def activate(eventId: str = EventId) -> Response:
-    get_ranker().activate(eventId)
+    wiring.current().ranker.activate(eventId)
     return Response(status_code=204)
 
 
 @router.get("/configurations/service", response_model=ServiceConfiguration)
 def get_service_configuration() -> Response:
-    return json_response(get_config_store().service().model_dump())
+    return json_response(wiring.current().config_store.service().model_dump())
 
 
-@router.put("/configurations/service", response_model=ServiceConfiguration)
+@router.put(
+    "/configurations/service",
+    response_model=ServiceConfiguration,
+    responses=error_responses(400),
+)
 def put_service_configuration(config: ServiceConfiguration) -> Response:
-    stored = get_config_store().put_service(config)
-    get_serving().refresh_config()  # this instance at once; others within CONFIG_CACHE_SECONDS
+    app = wiring.current()
+    stored = app.config_store.put_service(config)
+    app.serving.refresh_config()  # this instance at once; others within CONFIG_CACHE_SECONDS
     return json_response(stored.model_dump())
 
 
 @router.get("/configurations/policy", response_model=PolicyContract)
 def get_policy() -> Response:
-    return json_response(get_config_store().policy().contract().model_dump())
+    return json_response(wiring.current().config_store.policy().contract().model_dump())
 
 
-@router.put("/configurations/policy", response_model=PolicyContract)
+@router.put("/configurations/policy", response_model=PolicyContract, responses=error_responses(400))
 def put_policy(contract: PolicyContract) -> Response:
+    app = wiring.current()
     try:
-        policy = get_config_store().put_policy(contract)
+        policy = app.config_store.put_policy(contract)
     except PolicyError as exc:
         raise bad_request(str(exc), target="arguments") from exc
-    get_serving().refresh_config()
+    app.serving.refresh_config()
     return json_response(policy.contract().model_dump())
 
 
 @router.delete("/configurations/policy", response_model=PolicyContract)
 def reset_policy() -> Response:
-    policy = get_config_store().reset_policy()
-    get_serving().refresh_config()
+    app = wiring.current()
+    policy = app.config_store.reset_policy()
+    app.serving.refresh_config()
     return json_response(policy.contract().model_dump())

@@ -1,0 +1,109 @@
+"""The HTTP app: one FastAPI app, served by the Functions host through AsgiFunctionApp.
+
+Routes live under /api (the host's routePrefix). This module builds the app: routers, error
+mapping, middleware and the OpenAPI document. Routers never import it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from functions import health_routes, personalizer_routes
+from functions.http_io import content_type_error, error_response, validation_message
+from functions.middleware import ApiKeyMiddleware, BodyLimitMiddleware
+from shared.connections import ConnectionMissing
+from shared.errors import ApiError
+from shared.settings import get_settings
+from shared.wiring import startup_problems
+
+log = logging.getLogger(__name__)
+
+
+def create_api() -> FastAPI:
+    for problem in startup_problems():
+        log.error("configuration: %s", problem)
+    api = FastAPI(
+        title="Personalized offers",
+        description="Self-hosted, Personalizer-compatible Rank/Reward service and offers API.",
+        version="1.0.0",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    _map_errors(api)
+    api.include_router(health_routes.router, prefix="/api")
+    for index, base in enumerate(personalizer_routes.BASE_PATHS):
+        api.include_router(personalizer_routes.router, prefix=base, include_in_schema=index == 0)
+    settings = get_settings()
+    api.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
+    if settings.api_key:
+        api.add_middleware(ApiKeyMiddleware, key=settings.api_key)
+    api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
+    return api
+
+
+def _map_errors(api: FastAPI) -> None:
+    """Every failure answers in the project's error body with a machine-readable code."""
+
+    @api.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> Response:
+        return error_response(exc)
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        # Routes with a specific code parse their bodies with JsonBody; FastAPI validates the rest
+        # (path and query parameters, plain bodies), all answered as BadRequest.
+        if wrong_type := content_type_error(request):
+            return error_response(ApiError(400, "BadRequest", wrong_type))
+        message, target = validation_message(exc.errors())
+        return error_response(ApiError(400, "BadRequest", message, target))
+
+    @api.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        codes = {404: "ResourceNotFound", 405: "MethodNotAllowed"}
+        message = (
+            f"no route for {request.method} {request.url.path}"
+            if exc.status_code in codes
+            else str(exc.detail)
+        )
+        return error_response(
+            ApiError(exc.status_code, codes.get(exc.status_code, "Error"), message)
+        )
+
+    @api.exception_handler(ConnectionMissing)
+    async def misconfigured(request: Request, exc: ConnectionMissing) -> Response:
+        log.error("configuration: %s", exc)
+        return error_response(ApiError(503, "ServiceMisconfigured", str(exc)))
+
+    @api.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(ApiError(500, "InternalServerError", "internal error"))
+
+
+def _openapi(api: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema, with the inline schemas of JsonBody routes moved into components."""
+    if api.openapi_schema is None:
+        from fastapi.openapi.utils import get_openapi
+
+        schema = get_openapi(
+            title=api.title, version=api.version, description=api.description, routes=api.routes
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                content = operation.get("requestBody", {}).get("content", {})
+                for media in content.values():
+                    body = media.get("schema", {})
+                    if "title" in body and "$ref" not in body:
+                        components.update(body.pop("$defs", {}))
+                        components[body["title"]] = body
+                        media["schema"] = {"$ref": f"#/components/schemas/{body['title']}"}
+        api.openapi_schema = schema
+    return api.openapi_schema

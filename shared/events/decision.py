@@ -1,0 +1,102 @@
+"""The decision event: what rank served, logged once per rank on the `decisions` hub.
+
+On the wire it uses Decision Service JSON (DSJSON) names: `EventId`, `Timestamp`, `a` (1-based
+action indices, chosen first), `p` (their probabilities), `VWState.m` (model version),
+`DeferredAction`. Context and actions travel as sent (`_context`, `_actions`: Personalizer
+feature lists) because VW's JSON reader cannot take every Personalizer feature (arrays of
+strings); `_fv` names the featurization (shared/features.py VERSION) they were served with, and
+the archive (shared/dsjson.py) turns them into a `c` object VW reads as exactly the features
+learned. Only the actions the policy chose among (not excluded) are logged; `_ids` are their ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from shared import features
+
+Features = list[dict[str, Any]]
+
+
+class EventFormatError(ValueError):
+    """A hub message that is not a well-formed event (it is parked, never learned)."""
+
+
+def iso_time(unix: float) -> str:
+    return datetime.fromtimestamp(unix, UTC).isoformat(timespec="microseconds")[:-6] + "Z"
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionEvent:
+    event_id: str
+    timestamp: float  # unix seconds
+    context: Features
+    action_ids: list[str]  # the eligible actions, in request order
+    action_features: list[Features]
+    ranking: list[int]  # 0-based indices into the actions, served first
+    probabilities: list[float]  # aligned with `ranking`, as logged (1.0 for the baseline modes)
+    excluded: list[str]
+    model_version: str
+    learning_mode: str  # Online | Apprentice | LoggingOnly
+    deferred: bool
+    featurization: int = features.VERSION
+
+    @property
+    def chosen_index(self) -> int:
+        """0-based index of the served action among `action_ids`."""
+        return self.ranking[0]
+
+    @property
+    def chosen_probability(self) -> float:
+        return self.probabilities[0]
+
+    @property
+    def learnable(self) -> bool:
+        """LoggingOnly decisions are archived but never learned (Personalizer semantics)."""
+        return self.learning_mode != "LoggingOnly"
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "type": "decision",
+            "EventId": self.event_id,
+            "Timestamp": iso_time(self.timestamp),
+            "Version": "1",
+            "a": [i + 1 for i in self.ranking],
+            "p": self.probabilities,
+            "_context": self.context,
+            "_actions": self.action_features,
+            "VWState": {"m": self.model_version},
+            "DeferredAction": self.deferred,
+            "_ids": self.action_ids,
+            "_excluded": self.excluded,
+            "_mode": self.learning_mode,
+            "_t": self.timestamp,
+            "_fv": self.featurization,
+        }
+
+    @classmethod
+    def from_wire(cls, wire: dict[str, Any]) -> DecisionEvent:
+        try:
+            event = cls(
+                event_id=str(wire["EventId"]),
+                timestamp=float(wire["_t"]),
+                context=list(wire["_context"]),
+                action_ids=[str(i) for i in wire["_ids"]],
+                action_features=list(wire["_actions"]),
+                ranking=[int(a) - 1 for a in wire["a"]],
+                probabilities=[float(p) for p in wire["p"]],
+                excluded=[str(e) for e in wire.get("_excluded", [])],
+                model_version=str(wire.get("VWState", {}).get("m", "0")),
+                learning_mode=str(wire.get("_mode", "Online")),
+                deferred=bool(wire.get("DeferredAction", False)),
+                featurization=int(wire.get("_fv", 1)),  # events before `_fv` existed were v1
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise EventFormatError(f"malformed decision event: {exc!r}") from exc
+        if not event.ranking or len(event.ranking) != len(event.probabilities):
+            raise EventFormatError("decision event: `a` and `p` must be non-empty and aligned")
+        if len(event.action_ids) != len(event.action_features):
+            raise EventFormatError("decision event: `_ids` and `_actions` differ in length")
+        return event

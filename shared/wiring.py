@@ -1,0 +1,224 @@
+"""Every long-lived object of a worker, built once, on first use, in one place.
+
+SDK clients, stores, the publisher, the serving state, the ranker and the learner are all
+attributes of one `Wiring`. Triggers ask `wiring.current()` for what they need; tests replace
+an object by assigning the attribute of a fresh `Wiring` (`w.publisher = MemoryPublisher()`)
+before anything uses it, and `wiring.reset()` forgets the worker's wiring (after changing
+settings). Nothing else in the app caches clients or stores.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+
+from shared import connections
+from shared.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from azure.cosmos import CosmosClient
+    from azure.storage.blob import BlobServiceClient
+    from azure.storage.queue import QueueServiceClient
+
+    from shared.archive import JoinedArchive
+    from shared.config_store import ConfigStore
+    from shared.cosmos_store import CosmosStore
+    from shared.dependency_checks import Check
+    from shared.events.publisher import EventPublisher
+    from shared.learner import Learner
+    from shared.model_store import ModelStore
+    from shared.poison import PoisonParking
+    from shared.ranker import Ranker
+    from shared.serving_state import ServingState
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class once(Generic[T]):
+    """A lazily built attribute, built at most once per Wiring even under concurrent first use."""
+
+    def __init__(self, build: Callable[[Any], T]) -> None:
+        self._build = build
+        self._name = build.__name__
+        self.__doc__ = build.__doc__
+
+    @overload
+    def __get__(self, wiring: None, owner: type[Any]) -> once[T]: ...
+
+    @overload
+    def __get__(self, wiring: Wiring, owner: type[Any]) -> T: ...
+
+    def __get__(self, wiring: Wiring | None, owner: type[Any]) -> once[T] | T:
+        if wiring is None:
+            return self
+        built = wiring.__dict__.get(self._name)
+        if built is None:
+            with wiring._lock:
+                built = wiring.__dict__.get(self._name)
+                if built is None:
+                    built = self._build(wiring)
+                    wiring.__dict__[self._name] = built
+        return built  # type: ignore[no-any-return]
+
+    def __set__(self, wiring: Wiring, value: T) -> None:
+        wiring.__dict__[self._name] = value
+
+
+class Wiring:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self._lock = threading.RLock()  # builders build their dependencies
+
+    # --- SDK clients (one per worker: clients per call exhaust sockets) -------------------------
+    @once
+    def blob_service(self) -> BlobServiceClient:
+        return connections.blob_service_client(self.settings.storage_connection_name)
+
+    @once
+    def queue_service(self) -> QueueServiceClient:
+        return connections.queue_service_client(self.settings.storage_connection_name)
+
+    @once
+    def cosmos_client(self) -> CosmosClient:
+        return connections.cosmos_client(self.settings.cosmos_connection_name)
+
+    # --- stores --------------------------------------------------------------------------------
+    @once
+    def cosmos(self) -> CosmosStore:
+        from shared.cosmos_store import CosmosStore
+
+        return CosmosStore(self.cosmos_client.get_database_client(self.settings.cosmos_database))
+
+    @once
+    def config_store(self) -> ConfigStore:
+        from shared.config_store import ConfigStore
+
+        return ConfigStore(self.cosmos, self.settings)
+
+    @once
+    def model_store(self) -> ModelStore:
+        from shared.model_store import ModelStore
+
+        return ModelStore(self.blob_service.get_container_client(self.settings.models_container))
+
+    @once
+    def archive(self) -> JoinedArchive:
+        from shared.archive import JoinedArchive
+
+        container = self.blob_service.get_container_client(self.settings.archive_container)
+        return JoinedArchive(container)
+
+    @once
+    def parking(self) -> PoisonParking:
+        from shared.poison import PoisonParking
+
+        container = self.blob_service.get_container_client(self.settings.archive_container)
+        return PoisonParking(container)
+
+    # --- the engine ----------------------------------------------------------------------------
+    @once
+    def publisher(self) -> EventPublisher:
+        import atexit
+
+        from shared.events.publisher import make_publisher
+
+        queues = self.queue_service if self.settings.event_transport == "storage-queues" else None
+        publisher = make_publisher(self.settings, queues)
+        atexit.register(publisher.close)  # drain what is buffered when the worker stops
+        return publisher
+
+    @once
+    def serving(self) -> ServingState:
+        from shared.serving_state import ServingState
+
+        return ServingState(
+            self.model_store,
+            self.config_store,
+            self.settings.model_poll_seconds,
+            self.settings.config_cache_seconds,
+        )
+
+    @once
+    def ranker(self) -> Ranker:
+        from shared.ranker import Ranker
+
+        return Ranker(self.serving, self.publisher, self.cosmos, self.settings)
+
+    @once
+    def learner(self) -> Learner:
+        from shared.learner import Learner
+
+        return Learner(self.cosmos, self.model_store, self.config_store, self.archive)
+
+    # --- health --------------------------------------------------------------------------------
+    def dependency_checks(self) -> dict[str, Check]:
+        """What /api/health asks: each store answers, and the event transport is configured."""
+
+        def blob() -> None:
+            next(iter(self.blob_service.list_containers(results_per_page=1)), None)
+
+        def queue() -> None:
+            next(iter(self.queue_service.list_queues(results_per_page=1)), None)
+
+        def cosmos() -> None:
+            self.cosmos.ping()
+
+        def events() -> None:
+            self.publisher  # noqa: B018  (building it resolves the hub connection, or raises)
+
+        return {"blob": blob, "queue": queue, "cosmos": cosmos, "events": events}
+
+    def close(self) -> None:
+        serving = self.__dict__.get("serving")
+        if serving is not None:
+            serving.stop()
+
+
+_current: Wiring | None = None
+_current_lock = threading.Lock()
+
+
+def current() -> Wiring:
+    """This worker's wiring, built on first use from the settings."""
+    global _current
+    if _current is None:
+        with _current_lock:
+            if _current is None:
+                _current = Wiring()
+    return _current
+
+
+def install(wiring: Wiring) -> Wiring:
+    """Make `wiring` this worker's (tests and benchmarks with replaced parts)."""
+    global _current
+    with _current_lock:
+        if _current is not None and _current is not wiring:
+            _current.close()
+        _current = wiring
+    return wiring
+
+
+def reset() -> None:
+    """Forget this worker's wiring and settings (tests; after the environment changed)."""
+    global _current
+    with _current_lock:
+        if _current is not None:
+            _current.close()
+        _current = None
+    get_settings.cache_clear()
+
+
+def startup_problems(settings: Settings | None = None) -> list[str]:
+    """Configuration that cannot work, said at start-up so it is seen before the first request
+    (the Functions host would otherwise only show it as failed invocations)."""
+    settings = settings or get_settings()
+    problems = []
+    if settings.event_transport == "eventhubs":
+        try:
+            connections.eventhub_connection(settings.eventhub_connection_name)
+        except connections.ConnectionMissing as exc:
+            problems.append(f"EVENT_TRANSPORT=eventhubs but {exc}")
+    return problems
