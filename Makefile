@@ -51,9 +51,9 @@ format: setup ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: setup lint ## the whole suite against real Azurite + Cosmos emulator
+test: setup lint ## the whole suite against real Azurite + Cosmos emulator, coverage summary
 	$(PY) -m devstack emulators
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 unit: setup ## the unit tests only: no emulators needed, a few seconds
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
