@@ -78,6 +78,13 @@ def emulators() -> Iterator[None]:
         services.stop(name)
 
 
+def connection_env() -> dict[str, str]:
+    """The storage and Cosmos connection settings now in the environment."""
+    names = ("AzureWebJobsStorage", "COSMOS_CONNECTION")
+    prefixes = tuple(f"{name}__" for name in names)
+    return {k: v for k, v in os.environ.items() if k in names or k.startswith(prefixes)}
+
+
 @pytest.fixture
 def isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """This test's own resources, created empty, dropped afterwards."""
@@ -86,7 +93,10 @@ def isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         monkeypatch.setenv(key, value)
     reset_caches()
     bootstrap_resources()
+    connections = connection_env()
     yield env
+    for key, value in connections.items():  # a test may have broken them on purpose
+        monkeypatch.setenv(key, value)
     drop_resources(env)
     reset_caches()
 
