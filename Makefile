@@ -8,7 +8,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help setup emulators bootstrap run up down status test lint format bench clean
+.PHONY: help setup emulators bootstrap run up down status test unit lint format bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -25,35 +25,38 @@ $(NODE_STAMP): package.json package-lock.json
 setup: $(PY_STAMP) $(NODE_STAMP) ## create .venv, install Python and npm dependencies
 
 emulators: setup ## start Azurite and the Cosmos DB emulator in the background
-	$(PY) -m devhost.services emulators
+	$(PY) -m devstack emulators
 
 bootstrap: emulators ## create databases, containers and queues
-	$(PY) -m devhost.bootstrap
+	$(PY) -m devstack bootstrap
 
 run: setup ## run the app and its local services in the foreground (Ctrl-C stops all)
-	$(PY) -m devhost.services run
+	$(PY) -m devstack run
 
 up: setup ## start everything in the background; returns when /api/health is 200
-	$(PY) -m devhost.services up
+	$(PY) -m devstack up
 
 down: ## stop everything `make up`/`make run` started
-	@if [ -x $(PY) ]; then $(PY) -m devhost.services down; fi
+	@if [ -x $(PY) ]; then $(PY) -m devstack down; fi
 
 status: setup ## show which local services are up
-	$(PY) -m devhost.services status
+	$(PY) -m devstack status
 
 lint: setup ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy shared functions function_app.py devhost
+	$(VENV)/bin/mypy shared functions function_app.py devhost devstack
 
 format: setup ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: setup lint ## the whole suite against real Azurite + Cosmos emulator
-	$(PY) -m devhost.services emulators
-	$(PY) -m pytest $(PYTEST_ARGS)
+test: setup lint ## the whole suite against real Azurite + Cosmos emulator, coverage summary
+	$(PY) -m devstack emulators
+	$(PY) -m pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
+
+unit: setup ## the unit tests only: no emulators needed, a few seconds
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 bench: setup ## benchmarks (bench/), results into docs/benchmarks.md
 	$(PY) -m bench --help

@@ -106,7 +106,7 @@ def local_settings() -> dict[str, str]:
 
 
 def resource_env(tag: str) -> dict[str, str]:
-    """Own Cosmos database, blob containers and hub stand-in queues (as tests/conftest.py)."""
+    """Own Cosmos database, blob containers and hub stand-in queues (as the integration tests)."""
     return {
         "COSMOS_DATABASE": f"bench-{tag}",
         "MODELS_CONTAINER": f"models-{tag}",
@@ -142,7 +142,7 @@ def using_env(env: dict[str, str]) -> Iterator[None]:
 
 def bootstrap(env: dict[str, str]) -> None:
     subprocess.run(
-        [PY, "-m", "devhost.bootstrap"],
+        [PY, "-m", "devstack.bootstrap"],
         cwd=ROOT,
         env=child_env(env),
         check=True,
@@ -151,24 +151,16 @@ def bootstrap(env: dict[str, str]) -> None:
 
 
 def drop(env: dict[str, str]) -> None:
-    from shared import wiring
+    from devstack.bootstrap import drop as drop_resources
+    from shared.settings import get_settings
 
     with using_env(env):
-        app = wiring.current()
-        with contextlib.suppress(Exception):
-            app.cosmos_client.delete_database(env["COSMOS_DATABASE"])
-        for name in (env["MODELS_CONTAINER"], env["ARCHIVE_CONTAINER"]):
-            with contextlib.suppress(Exception):
-                app.blob_service.delete_container(name)
-        service = app.queue_service
-        for queue in service.list_queues(name_starts_with=env["HUB_STANDIN_QUEUE_PREFIX"]):
-            with contextlib.suppress(Exception):
-                service.delete_queue(queue.name)
+        drop_resources(get_settings())
 
 
 @contextlib.contextmanager
 def resources(keep: bool = False) -> Iterator[dict[str, str]]:
-    """Fresh resources for one run, created with `python -m devhost.bootstrap`, dropped after."""
+    """Fresh resources for one run, created with `python -m devstack.bootstrap`, dropped after."""
     env = resource_env(uuid.uuid4().hex[:8])
     bootstrap(env)
     try:

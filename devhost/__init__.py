@@ -12,5 +12,8 @@ http_adapter     plain `@app.route` functions as Starlette routes
 asgi             what each uvicorn worker serves (`devhost.asgi:create_app --factory`)
 http_server      the uvicorn child process
 host             start every runner and the HTTP child; stop them on Ctrl-C / SIGTERM
-storage          queue clients per binding connection
+storage          queue clients per binding connection (resolved by shared/connections.py)
+
+This package only hosts: this project's local stack (emulators, bootstrap, sample calls) is
+devstack/, which uses devhost; devhost never imports devstack.
 """

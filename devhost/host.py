@@ -20,6 +20,7 @@ from devhost.invoker import Invoker
 from devhost.queue_runner import QueueRunner
 from devhost.runner import Runner
 from devhost.settings_loader import SettingMissing, is_disabled, resolve
+from devhost.storage import ConnectionMissing
 from devhost.timer_runner import TimerRunner
 
 log = logging.getLogger("devhost")
@@ -52,7 +53,7 @@ def build_runners(
                 runners.append(TimerRunner(spec, invoker))
             elif spec.trigger_type == EVENT_HUB:
                 hubs.setdefault(resolve(spec.trigger["eventHubName"]), []).append(spec)
-        except (SettingMissing, LookupError, ValueError) as exc:
+        except (SettingMissing, ConnectionMissing, LookupError, ValueError) as exc:
             # The host also refuses a function it cannot bind, and runs the others.
             log.error("The '%s' function is in error: %s", spec.name, exc)
     for hub, specs in hubs.items():
@@ -60,7 +61,7 @@ def build_runners(
             runners.append(
                 EventHubRunner(hub, specs, config.event_hubs, invoker, lease_seconds=hub_lease)
             )
-        except (LookupError, ValueError) as exc:
+        except (ConnectionMissing, LookupError, ValueError) as exc:
             log.error("Functions %s are in error: %s", [s.name for s in specs], exc)
     return runners
 

@@ -1,16 +1,28 @@
-"""Queue clients for a binding's `connection` setting, as the host resolves it: a connection
-string in NAME, or identity-based NAME__queueServiceUri / NAME__accountName."""
+"""Queue clients for a binding's `connection` setting, resolved as the host does by
+shared/connections.py (the one connection code path of the app, devhost and devstack): a
+connection string in NAME, or identity-based NAME__queueServiceUri / NAME__accountName."""
 
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import threading
 from typing import Any
 
 from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import QueueClient, QueueServiceClient
+
+from shared.connections import ConnectionMissing, queue_service_client
+
+__all__ = [
+    "DEFAULT_CONNECTION",
+    "ConnectionMissing",
+    "describe",
+    "queue_client",
+    "queue_name",
+    "queue_service",
+    "receive_batch",
+]
 
 DEFAULT_CONNECTION = "AzureWebJobsStorage"
 _QUEUE_NAME = re.compile(r"^(?=.{3,63}$)(?!.*--)[a-z0-9][a-z0-9-]*[a-z0-9]$")
@@ -33,33 +45,14 @@ def describe(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _identity(name: str) -> Any:
-    from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
-
-    client_id = os.environ.get(f"{name}__clientId") or None
-    if os.environ.get(f"{name}__credential", "").lower() == "managedidentity":
-        return ManagedIdentityCredential(client_id=client_id)
-    return DefaultAzureCredential(managed_identity_client_id=client_id)
-
-
-def _make_service(name: str) -> QueueServiceClient:
-    if conn := os.environ.get(name, "").strip():
-        return QueueServiceClient.from_connection_string(conn)
-    account = os.environ.get(f"{name}__accountName", "").strip()
-    url = os.environ.get(f"{name}__queueServiceUri", "").strip() or (
-        f"https://{account}.queue.core.windows.net" if account else ""
-    )
-    if not url:
-        raise LookupError(f"storage connection '{name}' is not set ({name} or {name}__accountName)")
-    return QueueServiceClient(url, credential=_identity(name))
-
-
 def queue_service(connection: str | None = None) -> QueueServiceClient:
-    """One client per connection for the process: clients per call exhaust sockets."""
+    """One client per connection for the process: clients per call exhaust sockets.
+
+    Raises ConnectionMissing when the connection is not set (the host refuses the function)."""
     name = connection or DEFAULT_CONNECTION
     with _lock:
         if name not in _services:
-            _services[name] = _make_service(name)
+            _services[name] = queue_service_client(name)
         return _services[name]
 
 

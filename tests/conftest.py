@@ -1,28 +1,18 @@
-"""Shared fixtures: the real emulators, isolated resource names per test, and a live local host.
-
-Every test that touches storage gets its own Cosmos database, blob containers and hub queues (a
-random tag), so tests neither see each other's data nor the data of a running `make run`.
+"""What every test shares: the repository on sys.path, local.settings.json values as defaults in
+the environment, and `reset_caches()`. Nothing here needs the emulators: `make unit` runs
+tests/unit with them stopped. The emulators, isolated resources and the live host are fixtures of
+tests/integration/conftest.py.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
 import sys
-import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
-import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-from devhost import services  # noqa: E402
 
 LOCAL_SETTINGS = json.loads((ROOT / "local.settings.json").read_text())["Values"]
 
@@ -35,154 +25,7 @@ def _apply_local_settings() -> None:
 _apply_local_settings()
 
 
-def resource_env(tag: str, **overrides: str) -> dict[str, str]:
-    """Settings that point the app at its own database, containers and queues."""
-    env = {
-        "COSMOS_DATABASE": f"test-{tag}",
-        "MODELS_CONTAINER": f"models-{tag}",
-        "ARCHIVE_CONTAINER": f"archive-{tag}",
-        "HUB_STANDIN_QUEUE_PREFIX": f"t{tag}-",
-    }
-    env.update(overrides)
-    return env
-
-
 def reset_caches() -> None:
     from shared import wiring
 
     wiring.reset()
-
-
-def bootstrap_resources() -> None:
-    from devhost.bootstrap import create_storage
-    from shared import wiring
-    from shared.cosmos_store import ensure_schema
-
-    app = wiring.current()
-    ensure_schema(app.cosmos_client, app.settings.cosmos_database)
-    create_storage()
-
-
-def drop_resources(env: dict[str, str]) -> None:
-    from shared import wiring
-
-    app = wiring.current()
-    try:
-        app.cosmos_client.delete_database(env["COSMOS_DATABASE"])
-    except Exception:
-        pass
-    for name in (env["MODELS_CONTAINER"], env["ARCHIVE_CONTAINER"]):
-        try:
-            app.blob_service.delete_container(name)
-        except Exception:
-            pass
-    for queue in app.queue_service.list_queues(name_starts_with=env["HUB_STANDIN_QUEUE_PREFIX"]):
-        app.queue_service.delete_queue(queue.name)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def emulators() -> Iterator[None]:
-    """Azurite and the Cosmos emulator, started if not running (and stopped if we started them)."""
-    started = services.start_emulators()
-    yield
-    for name in started:
-        services.stop(name)
-
-
-@pytest.fixture
-def isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """This test's own resources, created empty, dropped afterwards."""
-    env = resource_env(uuid.uuid4().hex[:8])
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    reset_caches()
-    bootstrap_resources()
-    yield env
-    drop_resources(env)
-    reset_caches()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class LiveHost:
-    """`python -m devhost` in a subprocess with its own resources: real HTTP, real triggers."""
-
-    def __init__(self, env: dict[str, str], workers: int = 1) -> None:
-        self.port = free_port()
-        self.env = env
-        self.base = f"http://127.0.0.1:{self.port}/api"
-        self.log_path = ROOT / ".run" / f"test-host-{self.port}.log"
-        self.log_path.parent.mkdir(exist_ok=True)
-        command = [
-            sys.executable,
-            "-m",
-            "devhost",
-            "--port",
-            str(self.port),
-            "--workers",
-            str(workers),
-        ]
-        self._log = open(self.log_path, "wb")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env={**os.environ, **env},
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.session = requests.Session()
-        self._wait()
-
-    def _wait(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"devhost exited: {self.log_tail()}")
-            try:
-                if self.session.get(f"{self.base}/health", timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"devhost not healthy in {timeout}s: {self.log_tail()}")
-
-    def log_tail(self, lines: int = 60) -> str:
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-    def url(self, path: str) -> str:
-        return f"{self.base}{path}"
-
-    def stop(self) -> None:
-        import signal
-
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=20)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self._log.close()
-
-
-@pytest.fixture(scope="module")
-def live_host() -> Iterator[LiveHost]:
-    """A running local host for a test module, on its own port and resources."""
-    env = resource_env(uuid.uuid4().hex[:8])
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    reset_caches()
-    bootstrap_resources()
-    host = LiveHost(env)
-    yield host
-    host.stop()
-    drop_resources(env)
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    reset_caches()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 from simulator.worlds import TomAnna
-from tests.conftest import LiveHost
+from tests.integration.conftest import LiveHost
 
 V1 = "/personalizer/v1.0"
 

@@ -12,7 +12,7 @@ import pytest
 
 from shared import wiring
 from shared.join import CONTAINER
-from tests.conftest import LiveHost
+from tests.integration.conftest import LiveHost
 
 SAMPLE_PATH = Path(__file__).resolve().parents[2] / "docs" / "samples" / "rank-retail-25.json"
 SAMPLE = json.loads(SAMPLE_PATH.read_text())

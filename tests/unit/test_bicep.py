@@ -1,6 +1,6 @@
 """Static checks of the Bicep in infra/bicep (no Azure, no bicep CLI: parsed with pycep).
 
-The app-settings contract below is what shared/settings.py and shared/clients.py read in Azure.
+The app-settings contract below is what shared/settings.py and shared/connections.py read in Azure.
 """
 
 from __future__ import annotations

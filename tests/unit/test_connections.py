@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared import connections as clients
-from shared import wiring
+from shared import connections, wiring
 from shared.events.eventhubs_publisher import EventHubsPublisher
 from shared.events.publisher import make_publisher
 from shared.events.queue_publisher import QueueStandInPublisher
@@ -22,7 +21,7 @@ def fresh(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_storage_by_account_name(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AzureWebJobsStorage__accountName", "offersstore")
-    conn = clients.storage_connection("AzureWebJobsStorage")
+    conn = connections.storage_connection("AzureWebJobsStorage")
     assert conn.uses_identity
     assert conn.endpoint == "https://offersstore.blob.core.windows.net"
     assert conn.queue_endpoint == "https://offersstore.queue.core.windows.net"
@@ -31,10 +30,10 @@ def test_storage_by_account_name(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_storage_by_service_uris_and_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AzureWebJobsStorage__blobServiceUri", "https://b.example")
     monkeypatch.setenv("AzureWebJobsStorage__queueServiceUri", "https://q.example")
-    conn = clients.storage_connection("AzureWebJobsStorage")
+    conn = connections.storage_connection("AzureWebJobsStorage")
     assert (conn.endpoint, conn.queue_endpoint) == ("https://b.example", "https://q.example")
-    with pytest.raises(clients.ConnectionMissing):
-        clients.storage_connection("NoSuchConnection")
+    with pytest.raises(connections.ConnectionMissing):
+        connections.storage_connection("NoSuchConnection")
 
 
 def test_cosmos_by_endpoint_uses_managed_identity(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -43,13 +42,13 @@ def test_cosmos_by_endpoint_uses_managed_identity(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("COSMOS_CONNECTION__accountEndpoint", "https://acct.documents.azure.com")
     monkeypatch.setenv("COSMOS_CONNECTION__credential", "managedidentity")
     monkeypatch.setenv("COSMOS_CONNECTION__clientId", "00000000-0000-0000-0000-000000000001")
-    conn = clients.cosmos_connection("COSMOS_CONNECTION")
+    conn = connections.cosmos_connection("COSMOS_CONNECTION")
     assert conn.uses_identity and conn.endpoint == "https://acct.documents.azure.com"
-    assert isinstance(clients.credential_for("COSMOS_CONNECTION"), ManagedIdentityCredential)
+    assert isinstance(connections.credential_for("COSMOS_CONNECTION"), ManagedIdentityCredential)
 
 
 def test_cosmos_connection_string_parts() -> None:
-    parts = clients.parse_connection_string("AccountEndpoint=http://h:8081/;AccountKey=a2V5;")
+    parts = connections.parse_connection_string("AccountEndpoint=http://h:8081/;AccountKey=a2V5;")
     assert parts == {"AccountEndpoint": "http://h:8081/", "AccountKey": "a2V5"}
 
 
@@ -70,7 +69,7 @@ def test_a_missing_hub_connection_fails_loudly(monkeypatch: pytest.MonkeyPatch) 
     settings = get_settings()
     assert settings.event_transport == "eventhubs"
     assert any("EventHubConnection" in p for p in wiring.startup_problems(settings))
-    with pytest.raises(clients.ConnectionMissing, match="EventHubConnection"):
+    with pytest.raises(connections.ConnectionMissing, match="EventHubConnection"):
         make_publisher(settings)
 
 

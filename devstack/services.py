@@ -1,6 +1,7 @@
-"""Start and stop the local stack: Azurite, the Cosmos DB emulator and the local host.
+"""Start and stop the local stack: Azurite, the Cosmos DB emulator and the local host (devhost).
 
-Used by the Makefile (`make run`, `make up`, `make down`) and by the test suite. Each process
+Used by the Makefile (`make run`, `make up`, `make down`, `make status`, `make emulators`) and by
+the integration tests. Each process
 started here is recorded in .run/<name>.pid with its log in .run/<name>.log; a service whose port
 already answers is left alone (and not stopped by us), so the commands are idempotent.
 """
@@ -24,6 +25,11 @@ ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = ROOT / ".run"
 BIN = ROOT / "node_modules" / ".bin"
 HOST_PORT = int(os.environ.get("DEVHOST_PORT", "7071"))
+
+
+def base_url() -> str:
+    """The local host's API root (routePrefix `api`)."""
+    return f"http://127.0.0.1:{HOST_PORT}/api"
 
 
 @dataclass(frozen=True)
@@ -124,7 +130,7 @@ def stop(name: str, timeout: float = 10.0) -> bool:
 
 
 def health(timeout: float = 5.0) -> tuple[int, dict[str, object]]:
-    url = f"http://127.0.0.1:{HOST_PORT}/api/health"
+    url = f"{base_url()}/health"
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
             return resp.status, json.loads(resp.read())
@@ -153,38 +159,16 @@ def start_emulators() -> list[str]:
     return [s.name for s in emulators() if start(s)]
 
 
-def _post_json(path: str, body: dict[str, object]) -> tuple[int, bytes]:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{HOST_PORT}{path}",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as resp:
-        return resp.status, resp.read()
-
-
-def show_it_working() -> None:
-    """One rank and one reward against the running host, so `make run` proves itself."""
-    sample = json.loads((ROOT / "docs" / "samples" / "rank-request.json").read_text())
-    status, body = _post_json("/api/personalizer/v1.0/rank", sample)
-    ranked = json.loads(body)
-    print(f"POST /api/personalizer/v1.0/rank -> {status}: served {ranked['rewardActionId']}")
-    event = ranked["eventId"]
-    status, _ = _post_json(f"/api/personalizer/v1.0/events/{event}/reward", {"value": 1.0})
-    print(f"POST /api/personalizer/v1.0/events/{event}/reward -> {status}")
-
-
 def run_foreground(workers: int) -> None:
-    started = start_emulators()
-    from devhost import bootstrap
+    from devstack import bootstrap, demo
 
+    started = start_emulators()
     bootstrap.main([])
     host = subprocess.Popen(host_service(workers).command, cwd=ROOT)
     try:
         wait_healthy()
         print(json.dumps(health()[1]["dependencies"], indent=2))
-        show_it_working()
+        demo.show_it_working(base_url())
         print(
             f"\nrunning: http://localhost:{HOST_PORT}/api  (docs: /api/docs, health: /api/health)"
             "\nCtrl-C stops the host and the emulators this command started."
@@ -203,19 +187,22 @@ def run_foreground(workers: int) -> None:
         print(f"stopped host{''.join(', ' + n for n in started)}")
 
 
-def main(argv: list[str] | None = None) -> None:
+ACTIONS = ("run", "emulators", "up", "down", "status")
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m devstack.services") -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m devhost.services",
+        prog=prog,
         description="Start/stop the local stack (Azurite, Cosmos DB emulator, local host).",
     )
     parser.add_argument(
         "action",
-        choices=["run", "emulators", "up", "down", "status"],
+        choices=ACTIONS,
         help="run: everything in the foreground, Ctrl-C stops it; emulators: start Azurite +"
         " Cosmos; up: emulators + host in the background, wait for /api/health 200;"
         " down: stop everything started here; status: show what runs",
     )
-    parser.add_argument("--workers", type=int, default=2, help="HTTP worker processes (up)")
+    parser.add_argument("--workers", type=int, default=2, help="HTTP worker processes (run, up)")
     args = parser.parse_args(argv)
     if args.action == "run":
         run_foreground(args.workers)
@@ -223,9 +210,9 @@ def main(argv: list[str] | None = None) -> None:
         started = start_emulators()
         print(f"emulators ready (started: {', '.join(started) or 'none, already running'})")
     elif args.action == "up":
-        start_emulators()
-        from devhost import bootstrap
+        from devstack import bootstrap
 
+        start_emulators()
         bootstrap.main([])
         start(host_service(args.workers), timeout=120)
         body = wait_healthy()
