@@ -96,14 +96,13 @@ def normalise(arguments: str) -> str:
 
 def validate(contract: PolicyContract) -> Policy:
     """Normalise and check the arguments by building a VW workspace with them."""
-    arguments = normalise(contract.arguments)
-    import vowpalwabbit
+    from shared.vw_model import VWModel
 
+    arguments = normalise(contract.arguments)
     try:
-        workspace = vowpalwabbit.Workspace(f"{arguments} --quiet")
+        VWModel.fresh(arguments).close()
     except Exception as exc:  # VW raises plain exceptions with its own message
         raise PolicyError(f"Vowpal Wabbit rejected the arguments: {exc}") from exc
-    workspace.finish()
     return Policy(contract.name, arguments)
 
 
