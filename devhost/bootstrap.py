@@ -24,7 +24,11 @@ def create_storage() -> None:
     settings = get_settings()
     blobs = connections.blob_service_client(settings.storage_connection_name)
     queues = connections.queue_service_client(settings.storage_connection_name)
-    for container in (settings.models_container, settings.archive_container):
+    for container in (
+        settings.models_container,
+        settings.archive_container,
+        settings.events_container,
+    ):
         try:
             blobs.create_container(container)
         except ResourceExistsError:

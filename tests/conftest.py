@@ -41,6 +41,7 @@ def resource_env(tag: str, **overrides: str) -> dict[str, str]:
         "COSMOS_DATABASE": f"test-{tag}",
         "MODELS_CONTAINER": f"models-{tag}",
         "ARCHIVE_CONTAINER": f"archive-{tag}",
+        "EVENTS_CONTAINER": f"events-{tag}",
         "HUB_STANDIN_QUEUE_PREFIX": f"t{tag}-",
     }
     env.update(overrides)
@@ -71,7 +72,7 @@ def drop_resources(env: dict[str, str]) -> None:
         app.cosmos_client.delete_database(env["COSMOS_DATABASE"])
     except Exception:
         pass
-    for name in (env["MODELS_CONTAINER"], env["ARCHIVE_CONTAINER"]):
+    for name in (env["MODELS_CONTAINER"], env["ARCHIVE_CONTAINER"], env["EVENTS_CONTAINER"]):
         try:
             app.blob_service.delete_container(name)
         except Exception:
