@@ -111,6 +111,7 @@ def resource_env(tag: str) -> dict[str, str]:
         "COSMOS_DATABASE": f"bench-{tag}",
         "MODELS_CONTAINER": f"models-{tag}",
         "ARCHIVE_CONTAINER": f"archive-{tag}",
+        "EVENTS_CONTAINER": f"events-{tag}",
         "HUB_STANDIN_QUEUE_PREFIX": f"b{tag}-",
     }
 
@@ -157,7 +158,7 @@ def drop(env: dict[str, str]) -> None:
         app = wiring.current()
         with contextlib.suppress(Exception):
             app.cosmos_client.delete_database(env["COSMOS_DATABASE"])
-        for name in (env["MODELS_CONTAINER"], env["ARCHIVE_CONTAINER"]):
+        for name in (env["MODELS_CONTAINER"], env["ARCHIVE_CONTAINER"], env["EVENTS_CONTAINER"]):
             with contextlib.suppress(Exception):
                 app.blob_service.delete_container(name)
         service = app.queue_service
