@@ -111,6 +111,7 @@ def resource_env(tag: str) -> dict[str, str]:
         "COSMOS_DATABASE": f"bench-{tag}",
         "MODELS_CONTAINER": f"models-{tag}",
         "ARCHIVE_CONTAINER": f"archive-{tag}",
+        "EVENTS_CONTAINER": f"events-{tag}",
         "HUB_STANDIN_QUEUE_PREFIX": f"b{tag}-",
     }
 

@@ -229,7 +229,7 @@ def learner_runs(log: str) -> dict[str, Any]:
     }
 
 
-_STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) .*decisions: (\d+) joined", re.M)
+_STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) .*decisions: (\d+) captured", re.M)
 
 
 def join_progress(log: str, decisions: int) -> dict[str, Any]:

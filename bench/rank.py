@@ -160,7 +160,7 @@ def baselines(
     with common.using_env(env):
         app = wiring.current()
         serving = ServingState(app.model_store, app.config_store, 3600, 3600)
-        ranker = Ranker(serving, NullPublisher(), app.cosmos, get_settings())  # type: ignore[arg-type]
+        ranker = Ranker(serving, NullPublisher(), get_settings())  # type: ignore[arg-type]
         assert serving.model() is not None, "the benchmark model was not loaded"
 
         def engine() -> None:

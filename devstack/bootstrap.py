@@ -25,14 +25,18 @@ def queue_names(settings: Settings | None = None) -> list[str]:
     return [*hubs, SIMULATOR_QUEUE]
 
 
+def blob_containers(settings: Settings) -> tuple[str, ...]:
+    return (settings.models_container, settings.archive_container, settings.events_container)
+
+
 def create_storage(settings: Settings | None = None) -> None:
-    """The models and archive containers and the queues, if missing."""
+    """The blob containers and the queues, if missing."""
     from azure.core.exceptions import ResourceExistsError
 
     settings = settings or get_settings()
     name = settings.storage_connection_name
     with connections.blob_service_client(name) as blobs:
-        for container in (settings.models_container, settings.archive_container):
+        for container in blob_containers(settings):
             with contextlib.suppress(ResourceExistsError):
                 blobs.create_container(container)
     with connections.queue_service_client(name) as queues:
@@ -54,7 +58,7 @@ def drop(settings: Settings | None = None) -> None:
         cosmos.delete_database(settings.cosmos_database)
     storage = settings.storage_connection_name
     with connections.blob_service_client(storage) as blobs:
-        for container in (settings.models_container, settings.archive_container):
+        for container in blob_containers(settings):
             with contextlib.suppress(ResourceNotFoundError):
                 blobs.delete_container(container)
     with connections.queue_service_client(storage) as queues:

@@ -69,10 +69,10 @@ async def reward(request: Request, eventId: str = EventId) -> Response:
 @router.post(
     "/events/{eventId}/activate",
     status_code=204,
-    summary="Activate a deferred event",
-    responses=error_responses(400, 404, 503),
+    summary="Activate a deferred event (any id is accepted, as Personalizer does)",
+    responses=error_responses(400, 503),
 )
-def activate(eventId: str = EventId) -> Response:
+async def activate(eventId: str = EventId) -> Response:  # no I/O: publishing only enqueues
     wiring.current().ranker.activate(eventId)
     return Response(status_code=204)
 

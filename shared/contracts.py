@@ -88,11 +88,12 @@ class RewardRequest(_Model):
 class ServiceConfiguration(_Model):
     rewardWaitTime: str
     defaultReward: float = Field(ge=-1.0, le=1.0)
-    rewardAggregation: Literal["earliest", "sum"]
+    rewardAggregation: Literal["earliest", "sum", "average"]
     explorationPercentage: float = Field(ge=0.0, le=1.0)
     modelExportFrequency: str
     logRetentionDays: int = Field(ge=-1)
     learningMode: Literal["Online", "Apprentice", "LoggingOnly"] = "Online"
+    modelRetrainDays: int = Field(default=0, ge=0)  # stored and returned; not acted on
     lastConfigurationEditDate: str | None = None
 
     @field_validator("rewardWaitTime")

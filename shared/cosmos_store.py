@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 
 # Container name -> partition key path. One place, mirrored by infra/bicep/modules/cosmos.bicep.
 CONTAINERS: dict[str, str] = {
-    "events": "/id",
     "config": "/id",
 }
 

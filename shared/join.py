@@ -1,170 +1,154 @@
-"""Join decisions with their rewards and activations, by event id, in Cosmos `events`.
+"""The join, in memory and pure: decisions + rewards + activations -> events ready to learn.
 
-Hubs deliver at least once and in any order (a reward may come before its decision), so every
-update is a merge that gives the same document however often and in whatever order it is applied:
-the decision is set once, rewards are keyed by their own id, activation keeps the earliest time.
-Writes use the document's ETag, so concurrent consumers never lose each other's updates; the
-common cases take one write (a decision creates its document, a reward is a server-side patch).
+The learner (shared/learner.py) reads the decision windows of one run and the reward windows that
+can hold their rewards from the event log (shared/capture.py) and calls `join`. Everything here is
+a function of its inputs, so the same inputs always give the same joined events (a run that must
+rebuild its archive after a crash recomputes exactly what it learned).
 
-Document: {id, decision?, rewards: {rewardId: {v, t}}, activatedAt?, matureAt?, claim?}
-`matureAt` (unix seconds) is when the reward window closes: decision time (activation time for a
-deferred event) plus rewardWaitTime. A deferred event that is never activated never matures.
+Rules (Personalizer's):
+- delivery is at least once: decisions are deduplicated by EventId, rewards by their own id,
+  activations keep the earliest time;
+- an event's reward window starts at its decision time, or at its activation for a decision ranked
+  with `deferActivation`, and lasts `rewardWaitTime`; rewards after it are ignored; the rewards in
+  it are aggregated (`earliest`, `sum` or `average`); none -> `defaultReward`;
+- a deferred decision is learnable only once activated (at or before the run's cutoff, so its
+  whole window has been read); until then it is carried as learner state (`Pending`), with the
+  rewards seen so far, and dropped after `logRetentionDays`.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.cosmos_store import Conflict, CosmosStore, NotFound, PreconditionFailed
+from shared.contracts import ServiceConfiguration
 
-log = logging.getLogger(__name__)
-
-CONTAINER = "events"
-Doc = dict[str, Any]
-Event = dict[str, Any]  # an event in its wire form (shared/events/codec.py)
-Mutation = Callable[[Doc], bool]  # changes the doc in place; False when there was nothing to do
-
-_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="join")
-
-
-def _settle(doc: Doc, wait_seconds: float) -> None:
-    decision = doc.get("decision")
-    if decision is None or "matureAt" in doc:
-        return
-    if decision.get("DeferredAction"):
-        if "activatedAt" not in doc:
-            return
-        start = float(doc["activatedAt"])
-    else:
-        start = float(decision["_t"])
-    doc["matureAt"] = start + wait_seconds
-
-
-def add_decision(decision: Event, wait_seconds: float) -> Mutation:
-    def mutate(doc: Doc) -> bool:
-        if "decision" in doc:
-            return False
-        doc["decision"] = decision
-        _settle(doc, wait_seconds)
-        return True
-
-    return mutate
-
-
-def add_observation(observation: Event, wait_seconds: float) -> Mutation:
-    def mutate(doc: Doc) -> bool:
-        if observation.get("type") == "activation":
-            t = float(observation["t"])
-            if "activatedAt" in doc and doc["activatedAt"] <= t:
-                return False
-            if "matureAt" in doc:  # window already running from an earlier activation
-                return False
-            doc["activatedAt"] = t
-            _settle(doc, wait_seconds)
-            return True
-        rewards = doc.setdefault("rewards", {})
-        if observation["id"] in rewards:
-            return False
-        rewards[observation["id"]] = {"v": float(observation["v"]), "t": float(observation["t"])}
-        return True
-
-    return mutate
-
-
-def apply(store: CosmosStore, event_id: str, mutations: list[Mutation], attempts: int = 20) -> bool:
-    """Read-merge-write one document with optimistic concurrency; True if it changed."""
-    for _ in range(attempts):
-        doc = store.read(CONTAINER, event_id)
-        fresh = doc is None
-        current: Doc = {"id": event_id, "rewards": {}} if doc is None else doc
-        changed = [m(current) for m in mutations]
-        if not any(changed):
-            return False
-        try:
-            if fresh:
-                store.create(CONTAINER, current)
-            else:
-                store.replace(CONTAINER, current, current["_etag"])
-            return True
-        except (Conflict, PreconditionFailed):
-            continue  # someone else wrote first: merge again on the new version
-    raise RuntimeError(f"event {event_id}: too much write contention")
+Wire = dict[str, Any]  # an event in its wire form (shared/events/codec.py)
+Rewards = dict[str, dict[str, float]]  # reward id -> {"v": value, "t": unix seconds}
 
 
 @dataclass
-class JoinReport:
-    changed: int = 0
-    unchanged: int = 0
-    failed: list[tuple[str, str]] = field(default_factory=list)
+class Pending:
+    """A deferred decision not yet activated, carried from one learning run to the next."""
+
+    decision: Wire
+    rewards: Rewards = field(default_factory=dict)
+
+    def to_wire(self) -> Wire:
+        return {"d": self.decision, "r": self.rewards}
+
+    @classmethod
+    def from_wire(cls, wire: Wire) -> Pending:
+        return cls(wire["d"], dict(wire.get("r", {})))
 
 
-def _decision_fast(store: CosmosStore, decision: Event, wait_seconds: float) -> bool:
-    """The usual case, one write: the decision comes first and creates its document."""
-    doc: Doc = {"id": decision["EventId"], "rewards": {}}
-    add_decision(decision, wait_seconds)(doc)
-    try:
-        store.create(CONTAINER, doc)
-        return True
-    except Conflict:  # a reward came first, or a redelivery: merge
-        return apply(store, doc["id"], [add_decision(decision, wait_seconds)])
+@dataclass(frozen=True)
+class Joined:
+    """A decision with its reward window closed: `doc` is what shared/dsjson.joined_line takes."""
+
+    doc: Wire  # {"id", "decision", "rewards", "matureAt"}
+    reward: float
+
+    @property
+    def event_id(self) -> str:
+        return str(self.doc["id"])
+
+    @property
+    def time(self) -> float:
+        return float(self.doc["decision"]["_t"])
 
 
-def _reward_fast(store: CosmosStore, reward: Event, attempts: int = 20) -> bool:
-    """One server-side patch keyed by the reward's own id (idempotent), creating the document if
-    the reward came before its decision."""
-    event_id, value = reward["EventId"], {"v": float(reward["v"]), "t": float(reward["t"])}
-    operation = [{"op": "set", "path": f"/rewards/{reward['id']}", "value": value}]
-    for _ in range(attempts):
-        try:
-            store.patch(CONTAINER, event_id, operation)
-            return True
-        except NotFound:
-            try:
-                store.create(CONTAINER, {"id": event_id, "rewards": {reward["id"]: value}})
-                return True
-            except Conflict:
-                continue
-    raise RuntimeError(f"event {event_id}: too much write contention")
+@dataclass
+class JoinResult:
+    ready: list[Joined]  # in time order (decision time, then id)
+    pending: dict[str, Pending]
+    decisions: int = 0  # distinct decisions read this run
+    duplicates: int = 0  # decisions delivered more than once
+    expired: int = 0  # deferred decisions never activated within logRetentionDays
 
 
-def _record(store: CosmosStore, source: str, events: list[Event], wait_seconds: float) -> bool:
-    if len(events) == 1:
-        event = events[0]
-        if source == "decisions":
-            return _decision_fast(store, event, wait_seconds)
-        if event.get("type") == "reward" and str(event.get("id", "")).isalnum():
-            return _reward_fast(store, event)
-    add = add_decision if source == "decisions" else add_observation
-    return apply(store, events[0]["EventId"], [add(e, wait_seconds) for e in events])
+def final_reward(doc: Wire, config: ServiceConfiguration) -> float:
+    """The reward an event is learned with: rewards received inside its window, aggregated."""
+    window_end = float(doc["matureAt"])
+    values = [
+        float(r["v"])
+        for r in sorted(doc.get("rewards", {}).values(), key=lambda r: float(r["t"]))
+        if float(r["t"]) <= window_end
+    ]
+    if not values:
+        return config.defaultReward
+    if config.rewardAggregation == "sum":
+        return sum(values)
+    if config.rewardAggregation == "average":
+        return sum(values) / len(values)
+    return values[0]
 
 
-def record_batch(
-    store: CosmosStore, source: str, events: list[Event], wait_seconds: float
-) -> JoinReport:
-    """Join one hub batch (`source` is "decisions" or "rewards"): events grouped by id, documents
-    written in parallel, one write per document in the usual case. A failing document is reported,
-    never allowed to stop the rest of the batch."""
-    grouped: dict[str, list[Event]] = {}
-    for event in events:
-        grouped.setdefault(event["EventId"], []).append(event)
-    report = JoinReport()
-
-    def one(item: tuple[str, list[Event]]) -> tuple[str, bool | Exception]:
-        try:
-            return item[0], _record(store, source, item[1], wait_seconds)
-        except Exception as exc:
-            return item[0], exc
-
-    for event_id, outcome in _pool.map(one, grouped.items()):
-        if isinstance(outcome, Exception):
-            log.error("join failed for event %s: %s", event_id, outcome)
-            report.failed.append((event_id, str(outcome)))
-        elif outcome:
-            report.changed += 1
+def _collect(observations: Iterable[Wire]) -> tuple[dict[str, Rewards], dict[str, float]]:
+    rewards: dict[str, Rewards] = {}
+    activations: dict[str, float] = {}
+    for o in observations:
+        event_id = o["EventId"]
+        if o.get("type") == "activation":
+            t = float(o["t"])
+            if t < activations.get(event_id, float("inf")):
+                activations[event_id] = t
         else:
-            report.unchanged += 1
-    return report
+            rewards.setdefault(event_id, {}).setdefault(
+                str(o["id"]), {"v": float(o["v"]), "t": float(o["t"])}
+            )
+    return rewards, activations
+
+
+def join(
+    decisions: Iterable[Wire],
+    observations: Iterable[Wire],
+    pending: dict[str, Pending],
+    config: ServiceConfiguration,
+    wait_seconds: float,
+    cutoff: float,
+    now: float,
+) -> JoinResult:
+    """Join this run's decisions (and the pending ones) with the observations read.
+
+    `cutoff`: the run's new watermark; a deferred decision activated at or before it is ready
+    (its rewards up to activation + wait have been read). `now` only expires old pending ones.
+    """
+    rewards, activations = _collect(observations)
+    unique: dict[str, Wire] = {}
+    duplicates = 0
+    for d in decisions:
+        if d["EventId"] in unique:
+            duplicates += 1
+        else:
+            unique[d["EventId"]] = d
+    candidates = {k: Pending(v.decision, dict(v.rewards)) for k, v in pending.items()}
+    for event_id, d in unique.items():
+        if event_id not in candidates:
+            candidates[event_id] = Pending(d)
+    retention = config.logRetentionDays
+    oldest = now - retention * 86_400 if retention > 0 else float("-inf")
+
+    result = JoinResult(ready=[], pending={}, decisions=len(unique), duplicates=duplicates)
+    for event_id, entry in candidates.items():
+        for reward_id, r in rewards.get(event_id, {}).items():
+            entry.rewards.setdefault(reward_id, r)
+        decision = entry.decision
+        t = float(decision["_t"])
+        if decision.get("DeferredAction"):
+            activated = activations.get(event_id)
+            if activated is None or activated > cutoff:
+                if t < oldest:
+                    result.expired += 1
+                else:
+                    result.pending[event_id] = entry
+                continue
+            start = max(activated, t)
+        else:
+            start = t
+        doc: Wire = {"id": event_id, "decision": decision, "rewards": entry.rewards}
+        doc["matureAt"] = start + wait_seconds
+        result.ready.append(Joined(doc, final_reward(doc, config)))
+    result.ready.sort(key=lambda j: (j.time, j.event_id))
+    return result

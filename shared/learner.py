@@ -1,15 +1,17 @@
-"""The learning run (timer, singleton): matured events -> VW learn -> model blob + DSJSON archive.
+"""The learning run (timer, singleton): the event log's next windows -> join in memory -> VW learn
+-> model blob (with its watermark) -> DSJSON archive. No database on the way.
 
-Exactly once per event, even when hubs redeliver or the host dies halfway:
-1. Each run starts from the stored model (version V, written by run R_V).
-2. It claims the matured events not yet in a saved model: no claim, or a claim for a version above
-   V (a run that died before saving), or a claim for V by a run other than R_V (a run that lost
-   the save race). A claim is {version: V+1, run: this run}, written with the document's ETag so
-   two runs never claim the same event.
-3. It learns the claimed events in time order and saves version V+1 guarded by the model ETag.
-   That save is the commit: an event is learned iff its claim names a saved (version, run).
+Exactly once per decision, even when hubs redeliver or the host dies halfway:
+1. The stored model (version V) carries a watermark W: every decision window before W is learned.
+2. A run takes the decision windows in [W, W') with W' = now - rewardWaitTime - grace (aligned to
+   the window width), the reward windows that can hold their rewards, [W, W' + wait + grace), and
+   the deferred decisions still waiting for activation (`pending`, a blob the model names). It
+   joins them in memory (shared/join.py: dedup by id, so redelivered batches count once).
+3. It learns the ready events in time order and saves version V+1 with watermark W', guarded by
+   the model ETag. That save is the commit: a run that dies before it changed nothing (the next
+   run takes the same windows); a run that loses the race to another trainer saves nothing.
 4. After the save it writes the joined events to the archive; a run that finds the current
-   version's archive missing (a crash after the save) rebuilds it from the claims.
+   version's archive missing (a crash after the save) recomputes it from the same windows.
 """
 
 from __future__ import annotations
@@ -18,57 +20,46 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+
+import orjson
 
 from shared import features
 from shared.archive import JoinedArchive, joined_path
+from shared.capture import EventLog
 from shared.config_store import ConfigStore
 from shared.contracts import ServiceConfiguration
-from shared.cosmos_store import CosmosStore, NotFound, PreconditionFailed
 from shared.dsjson import joined_line, vw_lines
 from shared.events.decision import DecisionEvent
-from shared.join import CONTAINER
+from shared.join import Joined, JoinResult, Pending, join
 from shared.model_store import ModelConflict, ModelMeta, ModelStore
 from shared.vw_model import VWModel
 
 log = logging.getLogger(__name__)
 
-# Rewards accepted by the HTTP API just before the window closed may still be in the hub; wait a
-# little past matureAt so the join has them.
-GRACE_SECONDS = 0.5
-MAX_EVENTS_PER_RUN = 50_000
-
-_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="learn")
-
-Doc = dict[str, Any]
+# At most this much of the decision log per run (a learner that was off catches up run by run).
+MAX_SPAN_SECONDS = 3600.0
+# With nothing new, a run saves nothing (no new model version) until its watermark lags this much;
+# then it saves once to move the watermark on, so idle runs list only a few minute folders.
+IDLE_SAVE_SECONDS = 300.0
 
 
 @dataclass
 class LearnReport:
     status: str  # learned | not-due | nothing-to-learn | conflict
     version: int = 0
-    claimed: int = 0
+    decisions: int = 0  # decisions read this run (after dedup)
     learned: int = 0
     skipped_logging_only: int = 0
+    unknown_featurization: int = 0
+    pending: int = 0  # deferred decisions waiting for activation after this run
+    expired: int = 0
+    late: int = 0  # events that arrived after their window was learned (counted, kept, not learned)
+    watermark: float = 0.0
+    lag: dict[str, float] = field(default_factory=dict)
     archive_path: str = ""
     repaired_archive: bool = False
     seconds: float = 0.0
-
-
-def final_reward(doc: Doc, config: ServiceConfiguration) -> float:
-    """The reward an event is learned with: rewards received inside its window, aggregated."""
-    window_end = float(doc["matureAt"])
-    rewards = sorted(
-        (r for r in doc.get("rewards", {}).values() if float(r["t"]) <= window_end),
-        key=lambda r: float(r["t"]),
-    )
-    if not rewards:
-        return config.defaultReward
-    if config.rewardAggregation == "sum":
-        return sum(float(r["v"]) for r in rewards)
-    return float(rewards[0]["v"])
 
 
 def training_example(
@@ -81,42 +72,77 @@ def training_example(
     )
 
 
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def pending_path(version: int, run_id: str) -> str:
+    return f"state/pending-v{version:08d}-{run_id}.jsonl"
+
+
 class Learner:
     def __init__(
         self,
-        store: CosmosStore,
         models: ModelStore,
         configs: ConfigStore,
         archive: JoinedArchive,
+        events: EventLog,
+        grace_seconds: float,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._store = store
         self._models = models
         self._configs = configs
         self._archive = archive
+        self._events = events
+        self._grace = grace_seconds
         self._clock = clock
 
+    # --- the run -------------------------------------------------------------------------------
     def run(self, force: bool = False) -> LearnReport:
         started = time.perf_counter()
         now = self._clock()
         snapshot = self._configs.snapshot()
+        service = snapshot.service
         head = self._models.head()
         meta = head[1] if head else None
         report = LearnReport(status="learned", version=meta.version if meta else 0)
         if meta is not None:
-            report.repaired_archive = self._repair_archive(meta, snapshot.service)
-            due = meta.updated_at + snapshot.service.export_every.total_seconds()
+            report.watermark = meta.watermark
+            report.repaired_archive = self._repair_archive(meta, service)
+            due = meta.updated_at + service.export_every.total_seconds()
             if not force and now < due:
                 report.status = "not-due"
                 return report
-        version = meta.version if meta else 0
-        run_id = uuid.uuid4().hex[:12]
-        retention = snapshot.service.logRetentionDays
-        ttl = retention * 86_400 if retention > 0 else None
-        docs = self._claim(self._candidates(now, meta), version + 1, run_id, ttl)
-        report.claimed = len(docs)
-        if not docs:
+
+        width = self._events.window
+        wait = service.reward_wait.total_seconds()
+        start = meta.watermark if meta and meta.watermark else self._first_window()
+        if start is None:
             report.status = "nothing-to-learn"
+            return report
+        end = float(int((now - wait - self._grace) // width) * width)
+        end = min(end, start + MAX_SPAN_SECONDS)
+        late_from = meta.late_scanned_to if meta and meta.late_scanned_to else now - self._grace
+        late_to = now - self._grace
+        late = (
+            sum(self._events.late_events(late_from, late_to).values()) if late_from < late_to else 0
+        )
+        report.late = late
+        if end <= start and not late:
+            report.status = "nothing-to-learn"
+            return report
+        end = max(end, start)
+
+        pending = self._load_pending(meta.pending_path if meta else "")
+        result = self._join(start, end, wait, pending, service, now)
+        report.decisions = result.decisions
+        report.pending, report.expired = len(result.pending), result.expired
+        idle = not result.ready and not late and not result.expired and report.decisions <= 0
+        if idle and end - start < IDLE_SAVE_SECONDS and _same(pending, result.pending):
+            report.status = "nothing-to-learn"  # nothing new: keep the watermark, no save
             return report
 
         stored = self._models.load() if head else None
@@ -127,102 +153,154 @@ class Learner:
             if continue_model and stored is not None
             else VWModel.fresh(policy.arguments)
         )
-        docs.sort(key=lambda d: (float(d["decision"]["_t"]), d["id"]))
-        lines: list[dict[str, Any]] = []
-        for doc in docs:
-            reward = final_reward(doc, snapshot.service)
-            decision = DecisionEvent.from_wire(doc["decision"])
-            logging_only = not decision.learnable
-            vw = vw_lines(decision)
-            if logging_only:
-                report.skipped_logging_only += 1
-            else:
-                model.learn(training_example(decision, reward, vw))
-                report.learned += 1
-            lines.append(joined_line(doc, reward, skip_learn=logging_only, lines=vw))
-
-        previous_total = stored.meta.events_learned if continue_model and stored else 0
+        lines, reward_times = self._learn(model, result.ready, report)
+        version = (meta.version if meta else 0) + 1
+        run_id = uuid.uuid4().hex[:12]
+        state = pending_path(version, run_id) if result.pending else ""
+        if state:  # the learner's state, written before the model that names it
+            body = b"".join(orjson.dumps(p.to_wire()) + b"\n" for p in result.pending.values())
+            self._models.write_state(state, body)
+        saved_at = self._clock()
+        lags = [max(0.0, saved_at - t) for t in reward_times]
+        report.lag = {
+            "p50": _percentile(lags, 0.5),
+            "p99": _percentile(lags, 0.99),
+            "max": max(lags, default=0.0),
+        }
+        previous = stored.meta if continue_model and stored else None
         new_meta = ModelMeta(
-            version=version + 1,
+            version=version,
             run_id=run_id,
             policy=policy.arguments,
-            events_learned=previous_total + report.learned,
+            events_learned=(previous.events_learned if previous else 0) + report.learned,
             updated_at=now,
-            archive_path=joined_path(now, version + 1, run_id),
+            archive_path=joined_path(now, version, run_id),
+            watermark=end,
+            prev_watermark=start,
+            reward_horizon=end + wait + self._grace,
+            wait_seconds=wait,
+            pending_path=state,
+            prev_pending=meta.pending_path if meta else "",
+            pending=len(result.pending),
+            late_scanned_to=max(late_to, late_from),
+            late_events=(previous.late_events if previous else 0) + late,
+            unknown_featurization=(previous.unknown_featurization if previous else 0)
+            + report.unknown_featurization,
+            learned_last=report.learned,
+            lag_p50=report.lag["p50"],
+            lag_p99=report.lag["p99"],
+            lag_max=report.lag["max"],
         )
         try:
             self._models.save(model.to_bytes(), new_meta, head[0] if head else None)
         except ModelConflict:
-            self._release(docs)
+            if state:
+                self._models.delete_state(state)
             report.status = "conflict"
             return report
         finally:
             model.close()
         self._archive.write(new_meta.archive_path, lines)
-        report.version = new_meta.version
+        report.version, report.watermark = version, end
         report.archive_path = new_meta.archive_path
         report.seconds = time.perf_counter() - started
         log.info(
-            "learned %d events (%d logging-only) into model v%d in %.2fs",
+            "learned %d events (%d logging-only, %d unknown featurization, %d pending, %d late)"
+            " into model v%d up to %.0f in %.2fs; reward->model lag p50 %.1fs p99 %.1fs",
             report.learned,
             report.skipped_logging_only,
-            report.version,
+            report.unknown_featurization,
+            report.pending,
+            report.late,
+            version,
+            end,
             report.seconds,
+            report.lag["p50"],
+            report.lag["p99"],
         )
         return report
 
-    def _candidates(self, now: float, meta: ModelMeta | None) -> list[Doc]:
-        version = meta.version if meta else 0
-        run = meta.run_id if meta else ""
-        return self._store.query(
-            CONTAINER,
-            "SELECT * FROM c WHERE c.matureAt <= @cutoff AND (NOT IS_DEFINED(c.claim)"
-            " OR c.claim.version > @v OR (c.claim.version = @v AND c.claim.run != @run))",
-            [("@cutoff", now - GRACE_SECONDS), ("@v", version), ("@run", run)],
-            max_items=MAX_EVENTS_PER_RUN,
-        )
+    # --- parts ---------------------------------------------------------------------------------
+    def _first_window(self) -> float | None:
+        first = self._events.earliest("decisions")
+        return None if first is None else float(first)
 
-    def _claim(self, docs: list[Doc], version: int, run_id: str, ttl: int | None) -> list[Doc]:
-        operations: list[dict[str, Any]] = [
-            {"op": "set", "path": "/claim", "value": {"version": version, "run": run_id}}
+    def _load_pending(self, path: str) -> dict[str, Pending]:
+        if not path:
+            return {}
+        entries = [
+            Pending.from_wire(orjson.loads(x))
+            for x in self._models.read_state(path).splitlines()
+            if x
         ]
-        if ttl is not None:  # logRetentionDays: Cosmos expires the event once it is learned
-            operations.append({"op": "set", "path": "/ttl", "value": ttl})
+        return {str(p.decision["EventId"]): p for p in entries}
 
-        def claim(doc: Doc) -> Doc | None:
-            try:  # a small patch, only if the document is as the query saw it
-                return self._store.patch(CONTAINER, doc["id"], operations, doc["_etag"])
-            except (PreconditionFailed, NotFound):
-                return None  # changed since the query (e.g. a late reward): next run takes it
+    def _join(
+        self,
+        start: float,
+        end: float,
+        wait: float,
+        pending: dict[str, Pending],
+        service: ServiceConfiguration,
+        now: float,
+    ) -> JoinResult:
+        decisions = self._events.read("decisions", start, end)
+        observations = self._events.read("rewards", start, end + wait + self._grace)
+        return join(decisions, observations, pending, service, wait, end, now)
 
-        return [d for d in _pool.map(claim, docs) if d is not None]
-
-    def _release(self, docs: list[Doc]) -> None:
-        def release(doc: Doc) -> None:
+    def _learn(
+        self, model: VWModel, ready: list[Joined], report: LearnReport
+    ) -> tuple[list[dict[str, object]], list[float]]:
+        lines: list[dict[str, object]] = []
+        reward_times: list[float] = []
+        for joined in ready:
+            decision = DecisionEvent.from_wire(joined.doc["decision"])
             try:
-                self._store.patch(
-                    CONTAINER, doc["id"], [{"op": "remove", "path": "/claim"}], doc["_etag"]
-                )
-            except (PreconditionFailed, NotFound):
-                pass
-
-        list(_pool.map(release, docs))
+                vw = vw_lines(decision)
+            except ValueError:
+                report.unknown_featurization += 1  # counted; never learned with other features
+                continue
+            if not decision.learnable:
+                report.skipped_logging_only += 1
+            else:
+                model.learn(training_example(decision, joined.reward, vw))
+                report.learned += 1
+                window_end = float(joined.doc["matureAt"])
+                reward_times += [
+                    float(r["t"]) for r in joined.doc["rewards"].values() if r["t"] <= window_end
+                ]
+            lines.append(
+                joined_line(joined.doc, joined.reward, skip_learn=not decision.learnable, lines=vw)
+            )
+        return lines, reward_times
 
     def _repair_archive(self, meta: ModelMeta, config: ServiceConfiguration) -> bool:
+        """A crash after the save left the current version without its archive: recompute the
+        run's join from the same windows and pending state (deterministic) and write it."""
         if not meta.archive_path or self._archive.exists(meta.archive_path):
             return False
-        docs = self._store.query(
-            CONTAINER,
-            "SELECT * FROM c WHERE c.claim.version = @v AND c.claim.run = @run",
-            [("@v", meta.version), ("@run", meta.run_id)],
+        pending = self._load_pending(meta.prev_pending)
+        decisions = self._events.read("decisions", meta.prev_watermark, meta.watermark)
+        observations = self._events.read("rewards", meta.prev_watermark, meta.reward_horizon)
+        result = join(
+            decisions,
+            observations,
+            pending,
+            config,
+            meta.wait_seconds,
+            meta.watermark,
+            meta.updated_at,
         )
-        docs.sort(key=lambda d: (float(d["decision"]["_t"]), d["id"]))
-        lines = [
-            joined_line(
-                d, final_reward(d, config), skip_learn=d["decision"].get("_mode") == "LoggingOnly"
-            )
-            for d in docs
-        ]
+        lines = []
+        for joined in result.ready:
+            decision = DecisionEvent.from_wire(joined.doc["decision"])
+            if decision.featurization != features.VERSION:
+                continue
+            lines.append(joined_line(joined.doc, joined.reward, skip_learn=not decision.learnable))
         self._archive.write(meta.archive_path, lines)
         log.warning("rebuilt missing archive %s (%d events)", meta.archive_path, len(lines))
         return True
+
+
+def _same(a: dict[str, Pending], b: dict[str, Pending]) -> bool:
+    return a.keys() == b.keys() and all(a[k].rewards == b[k].rewards for k in a)

@@ -6,7 +6,8 @@ trainers never overwrite each other. Each saved version is also kept as `version
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -27,6 +28,23 @@ class ModelMeta:
     events_learned: int  # total since the policy was set
     updated_at: float  # unix seconds
     archive_path: str = ""
+    # The learning pipeline's state (shared/learner.py): this run took the decision windows
+    # [prev_watermark, watermark) and the reward windows [prev_watermark, reward_horizon), with
+    # the pending deferred decisions of `prev_pending`, and left `pending_path` for the next run.
+    watermark: float = 0.0
+    prev_watermark: float = 0.0
+    reward_horizon: float = 0.0
+    wait_seconds: float = 0.0
+    pending_path: str = ""
+    prev_pending: str = ""
+    pending: int = 0
+    late_scanned_to: float = 0.0
+    late_events: int = 0  # total since the policy was set: kept in the log, never learned
+    unknown_featurization: int = 0  # total: decisions this learner could not featurize
+    learned_last: int = 0  # events learned by the run that saved this version
+    lag_p50: float = 0.0  # seconds from a reward to this model's save, over the rewards it learned
+    lag_p99: float = 0.0
+    lag_max: float = 0.0
 
     def to_metadata(self) -> dict[str, str]:
         return {k: str(v) for k, v in asdict(self).items()}
@@ -34,14 +52,17 @@ class ModelMeta:
     @classmethod
     def from_metadata(cls, metadata: dict[str, str]) -> ModelMeta:
         m = {k.lower(): v for k, v in metadata.items()}  # blob metadata keys come back lowercased
-        return cls(
-            version=int(m.get("version", 0)),
-            run_id=m.get("run_id", ""),
-            policy=m.get("policy", ""),
-            events_learned=int(m.get("events_learned", 0)),
-            updated_at=float(m.get("updated_at", 0.0)),
-            archive_path=m.get("archive_path", ""),
-        )
+        convert: dict[str, Callable[[str], object]] = {
+            "int": lambda v: int(float(v)),
+            "float": float,
+            "str": str,
+        }
+        kwargs: dict[str, object] = {"version": 0, "run_id": "", "policy": ""}
+        kwargs |= {"events_learned": 0, "updated_at": 0.0}
+        for f in fields(cls):
+            if f.name in m:
+                kwargs[f.name] = convert[str(f.type)](m[f.name])
+        return cls(**kwargs)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -103,3 +124,18 @@ class ModelStore:
             data, overwrite=True, metadata=meta.to_metadata()
         )
         return str(result["etag"])
+
+    # --- learner state (pending deferred decisions), written before the model that names it ---
+    def write_state(self, path: str, data: bytes) -> None:
+        self._container.get_blob_client(path).upload_blob(data, overwrite=True)
+
+    def read_state(self, path: str) -> bytes:
+        return bytes(self._container.get_blob_client(path).download_blob().readall())
+
+    def delete_state(self, path: str) -> None:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            self._container.get_blob_client(path).delete_blob()
+        except ResourceNotFoundError:
+            pass

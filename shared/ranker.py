@@ -1,6 +1,7 @@
 """Rank, reward and activate: the one engine behind the Personalizer routes, the offers API and the
-simulator. Rank works from memory (model and configuration are refreshed in the background) and
-logs its decision to the `decisions` hub without waiting on the network."""
+simulator. None of them does remote I/O: rank works from memory (model and configuration are
+refreshed in the background) and all three log their event to a hub without waiting on the
+network."""
 
 from __future__ import annotations
 
@@ -10,10 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from shared import features, join
+from shared import features
 from shared.contracts import RankRequest
-from shared.cosmos_store import CosmosStore
-from shared.errors import ApiError, bad_request, not_found
+from shared.errors import ApiError, bad_request
 from shared.events.codec import encode
 from shared.events.decision import DecisionEvent
 from shared.events.observation import ActivationEvent, RewardEvent
@@ -38,13 +38,11 @@ class Ranker:
         self,
         serving: ServingState,
         publisher: EventPublisher,
-        store: CosmosStore,
         settings: Settings,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._serving = serving
         self._publisher = publisher
-        self._store = store
         self._settings = settings
         self._clock = clock
 
@@ -102,11 +100,6 @@ class Ranker:
             learning_mode=service.learningMode,
             deferred=request.deferActivation,
         )
-        if request.deferActivation:
-            # Activate must find this event at once (404 otherwise), so deferred decisions are
-            # joined synchronously; the hub copy that follows merges as a no-op.
-            wait = service.reward_wait.total_seconds()
-            join.apply(self._store, event_id, [join.add_decision(decision.to_wire(), wait)])
         self._publisher.publish(self._settings.decisions_hub, encode(decision), event_id)
         response = {"ranking": ranking, "eventId": event_id, "rewardActionId": eligible[chosen].id}
         return RankOutcome(response, decision)
@@ -116,11 +109,7 @@ class Ranker:
         self._publisher.publish(self._settings.rewards_hub, encode(event), event_id)
 
     def activate(self, event_id: str) -> None:
-        doc = self._store.read(join.CONTAINER, event_id)
-        if doc is None or "decision" not in doc:
-            raise not_found(
-                f"event {event_id!r} is unknown (activate needs a rank with deferActivation)",
-                code="InvalidEventIdToActivate",
-            )
+        """Logged like a reward; any id is accepted (as Personalizer does: 204). An activation for
+        an event that was not ranked with deferActivation changes nothing in learning."""
         event = ActivationEvent(event_id, self._clock())
         self._publisher.publish(self._settings.rewards_hub, encode(event), event_id)

@@ -47,6 +47,9 @@ class Settings:
     hub_standin_queue_prefix: str = "hub-"
     models_container: str = "models"
     archive_container: str = "archive"
+    events_container: str = "events"  # captured hub batches the learner reads (shared/capture.py)
+    learn_window_seconds: int = 10  # enqueued-time window of the event log
+    learn_grace_seconds: float = 30.0  # capture lag the learner waits for past rewardWaitTime
     model_poll_seconds: float = 60.0
     config_cache_seconds: float = 30.0
     max_request_bytes: int = 1_048_576
@@ -104,6 +107,9 @@ def load_settings() -> Settings:
         hub_standin_queue_prefix=_str("HUB_STANDIN_QUEUE_PREFIX", s.hub_standin_queue_prefix),
         models_container=_str("MODELS_CONTAINER", s.models_container),
         archive_container=_str("ARCHIVE_CONTAINER", s.archive_container),
+        events_container=_str("EVENTS_CONTAINER", s.events_container),
+        learn_window_seconds=max(1, int(_float("LEARN_WINDOW_SECONDS", s.learn_window_seconds))),
+        learn_grace_seconds=_float("LEARN_GRACE_SECONDS", s.learn_grace_seconds),
         model_poll_seconds=_float("MODEL_POLL_SECONDS", s.model_poll_seconds),
         config_cache_seconds=_float("CONFIG_CACHE_SECONDS", s.config_cache_seconds),
         max_request_bytes=int(_float("MAX_REQUEST_BYTES", s.max_request_bytes)),

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from azure.storage.queue import QueueServiceClient
 
     from shared.archive import JoinedArchive
+    from shared.capture import Capture, EventLog
     from shared.config_store import ConfigStore
     from shared.cosmos_store import CosmosStore
     from shared.dependency_checks import Check
@@ -112,6 +113,19 @@ class Wiring:
         return JoinedArchive(container)
 
     @once
+    def event_log(self) -> EventLog:
+        from shared.capture import EventLog
+
+        container = self.blob_service.get_container_client(self.settings.events_container)
+        return EventLog(container, self.settings.learn_window_seconds)
+
+    @once
+    def capture(self) -> Capture:
+        from shared.capture import Capture
+
+        return Capture(self.event_log, self.model_store, self.parking)
+
+    @once
     def parking(self) -> PoisonParking:
         from shared.poison import PoisonParking
 
@@ -145,13 +159,19 @@ class Wiring:
     def ranker(self) -> Ranker:
         from shared.ranker import Ranker
 
-        return Ranker(self.serving, self.publisher, self.cosmos, self.settings)
+        return Ranker(self.serving, self.publisher, self.settings)
 
     @once
     def learner(self) -> Learner:
         from shared.learner import Learner
 
-        return Learner(self.cosmos, self.model_store, self.config_store, self.archive)
+        return Learner(
+            self.model_store,
+            self.config_store,
+            self.archive,
+            self.event_log,
+            self.settings.learn_grace_seconds,
+        )
 
     # --- health --------------------------------------------------------------------------------
     def dependency_checks(self) -> dict[str, Check]:

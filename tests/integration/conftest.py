@@ -39,6 +39,7 @@ def resource_env(tag: str, **overrides: str) -> dict[str, str]:
         "COSMOS_DATABASE": f"test-{tag}",
         "MODELS_CONTAINER": f"models-{tag}",
         "ARCHIVE_CONTAINER": f"archive-{tag}",
+        "EVENTS_CONTAINER": f"events-{tag}",
         "HUB_STANDIN_QUEUE_PREFIX": f"t{tag}-",
     }
     env.update(overrides)
@@ -66,6 +67,7 @@ def drop_resources(env: dict[str, str]) -> None:
             cosmos_database=env["COSMOS_DATABASE"],
             models_container=env["MODELS_CONTAINER"],
             archive_container=env["ARCHIVE_CONTAINER"],
+            events_container=env["EVENTS_CONTAINER"],
             hub_standin_queue_prefix=env["HUB_STANDIN_QUEUE_PREFIX"],
         )
     )

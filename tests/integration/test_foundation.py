@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-EXPECTED_FUNCTIONS = {"http_app_func", "join_decisions", "join_rewards", "learn"}
+EXPECTED_FUNCTIONS = {"http_app_func", "capture_decisions", "capture_rewards", "learn"}
 
 
 @cache
@@ -26,7 +26,10 @@ def test_function_app_indexes_exactly_these_functions() -> None:
 
 def test_event_hub_triggers_take_batches_from_settings() -> None:
     triggers = {f.get_function_name(): f.get_trigger().get_dict_repr() for f in indexed()}
-    for name, hub in (("join_decisions", "%DECISIONS_HUB%"), ("join_rewards", "%REWARDS_HUB%")):
+    for name, hub in (
+        ("capture_decisions", "%DECISIONS_HUB%"),
+        ("capture_rewards", "%REWARDS_HUB%"),
+    ):
         assert triggers[name]["type"] == "eventHubTrigger"
         assert triggers[name]["eventHubName"] == hub
         assert str(triggers[name]["cardinality"]).lower().endswith("many")

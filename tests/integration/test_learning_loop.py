@@ -1,6 +1,7 @@
-"""The learning loop against real Cosmos + Azurite + VW, driven in-process so the test controls
-delivery and failures: redelivered hub batches, a crash mid-learn, a crash after the save, two
-trainers racing, and the DSJSON archive read back by VW."""
+"""The learning loop against real Azurite (event log, models, archive) + VW, driven in-process so
+the test controls delivery and failures: redelivered hub batches, late batches, a crash mid-learn,
+a crash after the save, two trainers racing, deferred activation, reward aggregation, and the
+DSJSON archive read back by VW. Cosmos holds only the configuration."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import orjson
 import pytest
 
 from shared import wiring
+from shared.capture import Capture
 from shared.contracts import RankRequest
-from shared.join_consumer import consume
 from shared.learner import Learner
-from shared.model_store import ModelConflict
+from shared.model_store import ModelConflict, ModelStore
 from shared.ranker import Ranker
 from shared.serving_state import ServingState
 from shared.settings import get_settings
@@ -34,7 +36,7 @@ class Clock:
 def make_ranker(clock: Clock, publisher: MemoryPublisher) -> Ranker:
     app = wiring.current()
     serving = ServingState(app.model_store, app.config_store, 3600, 3600)
-    return Ranker(serving, publisher, wiring.current().cosmos, get_settings(), clock)
+    return Ranker(serving, publisher, get_settings(), clock)
 
 
 def play(ranker: Ranker, world: TomAnna, count: int, clock: Clock) -> list[str]:
@@ -52,13 +54,29 @@ def play(ranker: Ranker, world: TomAnna, count: int, clock: Clock) -> list[str]:
     return ids
 
 
+CAPTURE: dict[str, Capture] = {}
+
+
 def deliver(publisher: MemoryPublisher, times: int = 1) -> None:
-    app = wiring.current()
-    settings = app.settings
-    for source, hub in (("decisions", settings.decisions_hub), ("rewards", settings.rewards_hub)):
+    """What the Event Hub triggers do: capture each batch (enqueued time = event time here)."""
+    settings = wiring.current().settings
+    for kind, hub in (("decisions", settings.decisions_hub), ("rewards", settings.rewards_hub)):
         for _ in range(times):
             bodies = publisher.events.get(hub, [])
-            consume(source, bodies, app.cosmos, app.config_store, app.parking)
+            for i in range(0, len(bodies), 100):  # host.json maxEventBatchSize
+                CAPTURE["capture"].consume(kind, [(None, b) for b in bodies[i : i + 100]])
+
+
+def make_learner(clock: Clock, models: ModelStore | None = None) -> Learner:
+    app = wiring.current()
+    return Learner(
+        models or app.model_store,
+        app.config_store,
+        app.archive,
+        app.event_log,
+        app.settings.learn_grace_seconds,
+        clock=clock,
+    )
 
 
 def learned_ids(archive_paths: list[str]) -> list[str]:
@@ -73,14 +91,11 @@ def learned_ids(archive_paths: list[str]) -> list[str]:
 def loop(isolated: dict[str, str]) -> tuple[Clock, MemoryPublisher, Ranker, Learner]:
     clock = Clock(1_800_000_000.0)
     publisher = MemoryPublisher()
-    learner = Learner(
-        wiring.current().cosmos,
-        wiring.current().model_store,
-        wiring.current().config_store,
-        wiring.current().archive,
-        clock=clock,
+    app = wiring.current()
+    CAPTURE["capture"] = Capture(
+        app.event_log, app.model_store, app.parking, clock, watermark_seconds=0
     )
-    return clock, publisher, make_ranker(clock, publisher), learner
+    return clock, publisher, make_ranker(clock, publisher), make_learner(clock)
 
 
 def test_redelivered_batches_are_learned_once(loop: tuple) -> None:
@@ -90,11 +105,16 @@ def test_redelivered_batches_are_learned_once(loop: tuple) -> None:
     clock.now += 10  # past rewardWaitTime (PT3S locally) and the grace period
     report = learner.run(force=True)
     assert report.status == "learned" and report.learned == 120
-    deliver(publisher, times=1)  # a late redelivery after learning changes nothing
+    assert learner.run(force=True).status == "nothing-to-learn"
+    deliver(publisher, times=1)  # a late redelivery after learning: counted, kept, not learned
     clock.now += 10
+    late = learner.run(force=True)
+    rewards = len(publisher.events[wiring.current().settings.rewards_hub])
+    assert (late.learned, late.late) == (0, 120 + rewards)
     assert learner.run(force=True).status == "nothing-to-learn"
     meta = wiring.current().model_store.head()[1]  # type: ignore[index]
-    assert meta.events_learned == 120
+    assert (meta.events_learned, meta.late_events) == (120, 120 + rewards)
+    assert any(n.startswith("late/") for n in _event_blobs())
     assert sorted(learned_ids(wiring.current().archive.list())) == sorted(ids)
 
 
@@ -159,14 +179,18 @@ def test_two_trainers_never_overwrite_each_other(loop: tuple) -> None:
     clock.now += 10
     store = wiring.current().model_store
     stale = store.head()  # None: no model yet; the rival saves first
-    rival = Learner(
-        wiring.current().cosmos,
-        store,
-        wiring.current().config_store,
-        wiring.current().archive,
-        clock=clock,
-    )
-    assert rival.run(force=True).learned == 40
+    rival = make_learner(clock, ModelStore(store._container))
+    save = store.save
+
+    def rival_saves_first(*args: object, **kwargs: object) -> str:
+        assert rival.run(force=True).learned == 40  # between this run's read and its save
+        return save(*args, **kwargs)  # type: ignore[arg-type]
+
+    store.save = rival_saves_first  # type: ignore[method-assign]
+    try:
+        assert learner.run(force=True).status == "conflict"
+    finally:
+        del store.save
     with pytest.raises(ModelConflict):
         store.save(b"not a model", store.head()[1], stale[0] if stale else None)  # type: ignore[index]
     assert learner.run(force=True).status == "nothing-to-learn"
@@ -261,3 +285,91 @@ def test_logging_only_logs_but_never_learns(loop: tuple) -> None:
     assert wiring.current().model_store.head()[1].events_learned == 0  # type: ignore[index]
     archived = wiring.current().archive.read(report.archive_path)
     assert archived.count(b'"_skipLearn":true') == 30
+
+
+def _event_blobs() -> list[str]:
+    app = wiring.current()
+    container = app.blob_service.get_container_client(app.settings.events_container)
+    return [b.name for b in container.list_blobs()]
+
+
+def _labels(path: str) -> dict[str, float]:
+    lines = wiring.current().archive.read(path).splitlines()
+    out = {}
+    for line in lines:
+        doc = orjson.loads(line)
+        out[doc["EventId"]] = -doc["_label_cost"]
+    return out
+
+
+def test_no_cosmos_on_the_learning_path(loop: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock, publisher, ranker, learner = loop
+    play(ranker, TomAnna(seed=10), 50, clock)
+    cosmos = wiring.current().cosmos
+
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("Cosmos touched on the learning path")
+
+    for op in ("create", "replace", "patch", "query", "upsert"):
+        if hasattr(cosmos, op):
+            monkeypatch.setattr(cosmos, op, forbidden)
+    deliver(publisher)
+    clock.now += 10
+    assert learner.run(force=True).learned == 50
+    assert "events" not in [c["id"] for c in cosmos._database.list_containers()]
+
+
+def test_late_rewards_are_ignored_and_aggregations_apply(loop: tuple) -> None:
+    clock, publisher, ranker, learner = loop
+    store = wiring.current().config_store
+    world = TomAnna(seed=11)
+    for aggregation, expected in (("earliest", 0.5), ("sum", 1.5), ("average", 0.75)):
+        store.put_service(store.service().model_copy(update={"rewardAggregation": aggregation}))
+        publisher.events.clear()
+        body = world.rank_request(world.visit(), event_id=f"agg-{aggregation}")
+        ranker.rank(RankRequest.model_validate(body))
+        clock.now += 0.5
+        ranker.reward(body["eventId"], 0.5)
+        clock.now += 0.5
+        ranker.reward(body["eventId"], 1.0)
+        clock.now += 5  # past the 3 s wait: this one is ignored
+        ranker.reward(body["eventId"], -1.0)
+        deliver(publisher, times=2)
+        clock.now += 10
+        report = learner.run(force=True)
+        assert report.learned == 1
+        assert _labels(report.archive_path) == {body["eventId"]: expected}
+
+
+def test_deferred_decisions_learn_only_when_activated(loop: tuple) -> None:
+    clock, publisher, ranker, learner = loop
+    world = TomAnna(seed=12)
+    ids = []
+    for step in range(20):
+        body = world.rank_request(world.visit(), event_id=f"deferred-{step}")
+        body["deferActivation"] = True
+        ranker.rank(RankRequest.model_validate(body))
+        ids.append(body["eventId"])
+        clock.now += 0.01
+    deliver(publisher)
+    clock.now += 10
+    first = learner.run(force=True)
+    assert (first.learned, first.pending) == (0, 20)
+    assert wiring.current().model_store.head()[1].pending_path  # type: ignore[index]
+
+    clock.now += 3_600  # an hour later (the idle learner moves its watermark on, saving once)
+    idle = learner.run(force=True)
+    assert (idle.status, idle.learned, idle.pending) == ("learned", 0, 20)
+    publisher.events.clear()  # half of them are shown now
+    for event_id in ids[:10]:
+        ranker.activate(event_id)
+        ranker.reward(event_id, 1.0)
+    ranker.activate("never-ranked")  # any id is accepted; it changes nothing
+    deliver(publisher, times=2)
+    clock.now += 10
+    second = learner.run(force=True)
+    assert (second.learned, second.pending) == (10, 10)
+    assert _labels(second.archive_path) == dict.fromkeys(ids[:10], 1.0)
+    assert learner.run(force=True).status == "nothing-to-learn"
+    meta = wiring.current().model_store.head()[1]  # type: ignore[index]
+    assert (meta.events_learned, meta.pending) == (10, 10)

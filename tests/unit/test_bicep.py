@@ -43,6 +43,9 @@ EXPECTED_APP_SETTINGS = [
     "REWARDS_HUB",
     "MODELS_CONTAINER",
     "ARCHIVE_CONTAINER",
+    "EVENTS_CONTAINER",
+    "LEARN_WINDOW_SECONDS",
+    "LEARN_GRACE_SECONDS",
     "MODEL_POLL_SECONDS",
     "CONFIG_CACHE_SECONDS",
     "LEARN_SCHEDULE",
@@ -69,6 +72,9 @@ EXPECTED_LITERAL_VALUES = {
     "REWARDS_HUB": "rewards",
     "MODELS_CONTAINER": "models",
     "ARCHIVE_CONTAINER": "archive",
+    "EVENTS_CONTAINER": "events",
+    "LEARN_WINDOW_SECONDS": "10",
+    "LEARN_GRACE_SECONDS": "30",
     "MODEL_POLL_SECONDS": "60",
     "CONFIG_CACHE_SECONDS": "30",
     "LEARN_SCHEDULE": "0 * * * * *",
@@ -353,7 +359,7 @@ def test_storage_account_keys_off_and_containers() -> None:
     ((_, containers),) = resources_of_type(
         tree, "Microsoft.Storage/storageAccounts/blobServices/containers"
     )
-    assert set(loop_items(tree, containers)) == {"models", "archive", "deployment"}
+    assert set(loop_items(tree, containers)) == {"models", "archive", "events", "deployment"}
     ((_, queues),) = resources_of_type(
         tree, "Microsoft.Storage/storageAccounts/queueServices/queues"
     )
@@ -382,7 +388,7 @@ def test_cosmos_serverless_local_auth_off_and_containers() -> None:
     ((_, containers),) = resources_of_type(
         tree, "Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers"
     )
-    assert sorted(loop_items(tree, containers)) == ["config", "events"]
+    assert sorted(loop_items(tree, containers)) == ["config"]
     assert body(containers)["properties"]["resource"]["partitionKey"]["paths"] == ["/id"]
 
 
@@ -457,3 +463,23 @@ def test_main_grants_roles_to_identity_and_optional_user() -> None:
     assert len(sp) == 1 and types[sp[0]][1] is None
     assert len(user) == 1 and types[user[0]][1] is not None, "user roles must be conditional"
     assert resolve(tree, types[user[0]][0]) == "User"
+
+
+def test_storage_lifecycle_expires_events_and_joined_archive() -> None:
+    tree = parse(find_module_file("storage.bicep"))
+    (policy,) = [
+        node
+        for _, node in resources_of_type(
+            tree, "Microsoft.Storage/storageAccounts/managementPolicies"
+        )
+    ]
+    (rule,) = body(policy)["properties"]["policy"]["rules"]
+    assert rule["enabled"] is True and rule["type"] == "Lifecycle"
+    assert sorted(rule["definition"]["filters"]["prefixMatch"]) == [
+        "archive/joined/",
+        "events/",
+        "models/state/",
+    ]
+    delete = rule["definition"]["actions"]["baseBlob"]["delete"]
+    assert delete["daysAfterModificationGreaterThan"] == "retentionDays"
+    assert resolve(tree, "retentionDays") == 90  # Personalizer's default logRetentionDays

@@ -1,4 +1,4 @@
-"""The engine's pure parts: sampling, merges, reward aggregation, DSJSON, contracts, policies."""
+"""The engine's pure parts: sampling, reward aggregation, DSJSON, contracts, policies."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ import collections
 import pytest
 from pydantic import ValidationError
 
-from shared import join
 from shared.contracts import RankRequest, RewardRequest, ServiceConfiguration
 from shared.dsjson import line_to_json
-from shared.learner import final_reward
+from shared.join import final_reward
 from shared.policy import DEFAULT_POLICY, PolicyError, from_contract, normalise
 from shared.sampling import epsilon_greedy, sample_index, seeded_uniform
 
@@ -27,34 +26,6 @@ def test_seeded_choice_replays_and_follows_probabilities() -> None:
 def test_epsilon_greedy_puts_the_rest_on_the_best() -> None:
     assert epsilon_greedy([0.1, 0.9, 0.0, 0.0], 0.2) == pytest.approx([0.05, 0.85, 0.05, 0.05])
     assert epsilon_greedy([1.0, 1.0], 0.0) == [1.0, 0.0]  # ties: first wins
-
-
-def _decision(t: float = 100.0, deferred: bool = False) -> dict[str, object]:
-    return {"EventId": "e", "_t": t, "DeferredAction": deferred, "a": [1], "p": [1.0]}
-
-
-def test_merges_are_idempotent_and_order_free() -> None:
-    decision = join.add_decision(_decision(), wait_seconds=10)
-    reward = join.add_observation({"type": "reward", "id": "r1", "v": 1.0, "t": 105.0}, 10)
-    late = join.add_observation({"type": "reward", "id": "r2", "v": 0.5, "t": 106.0}, 10)
-    docs = []
-    for order in ([decision, reward, late], [late, reward, decision], [reward, decision, late]):
-        doc: dict[str, object] = {"id": "e", "rewards": {}}
-        for mutation in order + order:  # every event delivered twice
-            mutation(doc)
-        docs.append(doc)
-    assert docs[0] == docs[1] == docs[2]
-    assert docs[0]["matureAt"] == 110.0
-    assert set(docs[0]["rewards"]) == {"r1", "r2"}  # type: ignore[arg-type]
-    assert decision(docs[0]) is False  # a repeat changes nothing
-
-
-def test_deferred_event_matures_only_when_activated() -> None:
-    doc: dict[str, object] = {"id": "e", "rewards": {}}
-    join.add_decision(_decision(deferred=True), 10)(doc)
-    assert "matureAt" not in doc
-    join.add_observation({"type": "activation", "EventId": "e", "t": 200.0}, 10)(doc)
-    assert doc["matureAt"] == 210.0
 
 
 def _config(**changes: object) -> ServiceConfiguration:
@@ -80,6 +51,7 @@ def test_reward_aggregation_window_and_default() -> None:
     }
     assert final_reward(doc, _config()) == 1.0
     assert final_reward(doc, _config(rewardAggregation="sum")) == 1.25
+    assert final_reward(doc, _config(rewardAggregation="average")) == 0.625
     assert final_reward({"matureAt": 1.0, "rewards": {}}, _config()) == -0.5
 
 

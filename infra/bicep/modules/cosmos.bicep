@@ -1,5 +1,5 @@
 // Cosmos DB for NoSQL, serverless, keys disabled (Entra ID data-plane RBAC only).
-// Database `offers` with containers `events` and `config`. Containers are created here because
+// Database `offers` with container `config` (the learning pipeline uses Blob, not Cosmos). Containers are created here because
 // data-plane RBAC cannot create databases or containers.
 
 @description('Cosmos DB account name (3-44 lowercase letters, digits, hyphens).')
@@ -18,7 +18,6 @@ param databaseName string = 'offers'
 
 @description('Containers to create, all partitioned on /id.')
 param containerNames array = [
-  'events'
   'config'
 ]
 

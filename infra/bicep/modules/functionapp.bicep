@@ -193,6 +193,19 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           name: 'ARCHIVE_CONTAINER'
           value: 'archive'
         }
+        {
+          name: 'EVENTS_CONTAINER'
+          value: 'events'
+        }
+        // Learning pipeline: event-log window and the capture lag the learner waits for
+        {
+          name: 'LEARN_WINDOW_SECONDS'
+          value: '10'
+        }
+        {
+          name: 'LEARN_GRACE_SECONDS'
+          value: '30'
+        }
         // Service tuning
         {
           name: 'MODEL_POLL_SECONDS'

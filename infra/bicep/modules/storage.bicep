@@ -1,5 +1,7 @@
 // Storage account: Functions host storage (AzureWebJobsStorage, timer leases), model and archive
-// blobs, the Flex Consumption deployment package container and the `simulate` queue.
+// blobs, the captured hub events the learner reads (`events`), the Flex Consumption deployment
+// package container and the `simulate` queue. A lifecycle rule expires captured events and the
+// joined archive after `retentionDays` (Personalizer's logRetentionDays).
 // Shared keys are disabled: every client authenticates with Entra ID.
 
 @description('Storage account name (3-24 lowercase letters and digits).')
@@ -17,8 +19,13 @@ param tags object = {}
 param containerNames array = [
   'models'
   'archive'
+  'events'
   'deployment'
 ]
+
+@description('Days to keep captured hub events (events/), the joined DSJSON archive (archive/joined/) and old learner state (models/state/, rewritten by every learning run); match logRetentionDays.')
+@minValue(1)
+param retentionDays int = 90
 
 @description('Queues to create.')
 param queueNames array = [
@@ -60,6 +67,44 @@ resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2
     publicAccess: 'None'
   }
 }]
+
+resource retention 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
+  parent: storage
+  name: 'default'
+  properties: {
+    policy: {
+      rules: [
+        {
+          name: 'expire-events-and-joined-archive'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: [
+                'blockBlob'
+              ]
+              prefixMatch: [
+                'events/'
+                'archive/joined/'
+                'models/state/'
+              ]
+            }
+            actions: {
+              baseBlob: {
+                delete: {
+                  daysAfterModificationGreaterThan: retentionDays
+                }
+              }
+            }
+          }
+        }
+      ]
+    }
+  }
+  dependsOn: [
+    containers
+  ]
+}
 
 resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
   parent: storage
