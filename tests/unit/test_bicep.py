@@ -98,7 +98,8 @@ ROLE_IDS = {
     "Storage Blob Data Owner": "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
     "Storage Queue Data Contributor": "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
     "Storage Table Data Contributor": "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3",
-    "Azure Event Hubs Data Owner": "f526a384-b230-433a-b45c-95f59c4a2dec",
+    "Azure Event Hubs Data Sender": "2b629674-e913-4c01-ae53-ef4638d8f975",
+    "Azure Event Hubs Data Receiver": "a638d3c7-ab3a-418d-83e6-5f17a39d4fde",
     "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
 }
 COSMOS_DATA_CONTRIBUTOR = "00000000-0000-0000-0000-000000000002"
@@ -431,8 +432,8 @@ def test_role_assignments() -> None:
         assert b["properties"]["principalType"] == "principalType", name
         role_def = b["properties"]["roleDefinitionId"]["function"]
         assert role_def["type"] == "subscription_resource_id", name
-        if "loop_type" in res["config"]:
-            assert role_arg == res["config"]["loop_type"]["detail"]["item_name"], name
+        loop = res["config"].get("loop_type")
+        if loop and role_arg == loop["detail"]["item_name"]:  # a loop over role ids
             roles = [resolve(tree, r) for r in loop_items(tree, res)]
         else:
             roles = [resolve(tree, role_arg)]
@@ -447,6 +448,37 @@ def test_role_assignments() -> None:
     assert role_path.endswith("/sqlRoleDefinitions/${cosmosBuiltInDataContributor}")
     assert resolve(tree, "cosmosBuiltInDataContributor") == COSMOS_DATA_CONTRIBUTOR
     assert props["principalId"] == "principalId"
+
+
+def test_event_hubs_roles_are_send_and_receive_on_each_hub_only() -> None:
+    """Least privilege: Data Sender and Data Receiver scoped to each hub the app uses, nothing on
+    the namespace, and never Data Owner (manage rights)."""
+    from shared.settings import Settings
+
+    path = find_module_file("rbac.bicep")
+    tree = parse(path)
+    assert "f526a384-b230-433a-b45c-95f59c4a2dec" not in path.read_text()  # Data Owner
+    hub_roles = {
+        resolve(
+            tree,
+            body(res)["properties"]["roleDefinitionId"]["function"]["parameters"][
+                "resource_name_1"
+            ],
+        )
+        for _, res in resources_of_type(tree, "Microsoft.Authorization/roleAssignments")
+        if body(res)["scope"] != "storage" and "appInsights" not in str(body(res)["scope"])
+    }
+    assert hub_roles == {
+        ROLE_IDS["Azure Event Hubs Data Sender"],
+        ROLE_IDS["Azure Event Hubs Data Receiver"],
+    }
+    for _, res in resources_of_type(tree, "Microsoft.Authorization/roleAssignments"):
+        scope = body(res)["scope"]
+        assert scope != "eventHubsNamespace", "no role on the whole namespace"
+        if isinstance(scope, dict):  # hubs[i]
+            assert scope["operator"]["operands"]["operand_1"] == "hubs"
+    hubs = tree["parameters"]["eventHubNames"]["default"]
+    assert sorted(hubs) == sorted(Settings().hub_names().values())
 
 
 def test_main_grants_roles_to_identity_and_optional_user() -> None:

@@ -18,6 +18,13 @@ param storageAccountName string
 @description('Event Hubs namespace name.')
 param eventHubsNamespaceName string
 
+@description('Event hubs the app publishes to (Data Sender) and consumes from (Data Receiver).')
+param eventHubNames array = [
+  'activity'
+  'decisions'
+  'rewards'
+]
+
 @description('Application Insights component name.')
 param appInsightsName string
 
@@ -28,7 +35,9 @@ param cosmosAccountName string
 var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
 var storageQueueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
 var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
-var eventHubsDataOwner = 'f526a384-b230-433a-b45c-95f59c4a2dec'
+// Send and receive only, scoped to each hub: never manage rights on the namespace.
+var eventHubsDataSender = '2b629674-e913-4c01-ae53-ef4638d8f975'
+var eventHubsDataReceiver = 'a638d3c7-ab3a-418d-83e6-5f17a39d4fde'
 var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
 // Cosmos DB data-plane role (sqlRoleDefinitions on the account, not an Azure RBAC role)
 var cosmosBuiltInDataContributor = '00000000-0000-0000-0000-000000000002'
@@ -46,6 +55,11 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
 resource eventHubsNamespace 'Microsoft.EventHub/namespaces@2024-01-01' existing = {
   name: eventHubsNamespaceName
 }
+
+resource hubs 'Microsoft.EventHub/namespaces/eventhubs@2024-01-01' existing = [for hubName in eventHubNames: {
+  parent: eventHubsNamespace
+  name: hubName
+}]
 
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: appInsightsName
@@ -65,15 +79,25 @@ resource storageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [fo
   }
 }]
 
-resource eventHubsRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(eventHubsNamespace.id, principalId, eventHubsDataOwner)
-  scope: eventHubsNamespace
+resource hubSenderRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for (hubName, i) in eventHubNames: {
+  name: guid(hubs[i].id, principalId, eventHubsDataSender)
+  scope: hubs[i]
   properties: {
     principalId: principalId
     principalType: principalType
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', eventHubsDataOwner)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', eventHubsDataSender)
   }
-}
+}]
+
+resource hubReceiverRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for (hubName, i) in eventHubNames: {
+  name: guid(hubs[i].id, principalId, eventHubsDataReceiver)
+  scope: hubs[i]
+  properties: {
+    principalId: principalId
+    principalType: principalType
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', eventHubsDataReceiver)
+  }
+}]
 
 resource metricsPublisherRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(appInsights.id, principalId, monitoringMetricsPublisher)
