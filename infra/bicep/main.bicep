@@ -28,6 +28,9 @@ param principalType string = 'User'
 @secure()
 param personalizerApiKey string = ''
 
+@description('Origins allowed to call the function URLs from a browser, e.g. the storefront site.')
+param corsAllowedOrigins array = []
+
 var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
 var tags = {
   'azd-env-name': environmentName
@@ -117,6 +120,7 @@ module functionApp 'modules/functionapp.bicep' = {
     cosmosEndpoint: cosmos.outputs.endpoint
     appInsightsName: monitoring.outputs.appInsightsName
     personalizerApiKey: personalizerApiKey
+    corsAllowedOrigins: corsAllowedOrigins
   }
   // The host starts with identity-based connections: grant the roles before the app exists.
   dependsOn: [
@@ -128,6 +132,8 @@ output AZURE_LOCATION string = location
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 output FUNCTION_APP_HOSTNAME string = functionApp.outputs.defaultHostName
 output FUNCTION_APP_URL string = 'https://${functionApp.outputs.defaultHostName}/api'
+// What a Personalizer client takes as its endpoint (it appends /personalizer/v1.0/...).
+output PERSONALIZER_ENDPOINT string = 'https://${functionApp.outputs.defaultHostName}/api'
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output EVENTHUBS_NAMESPACE string = eventHubs.outputs.name
 output EVENTHUBS_FULLY_QUALIFIED_NAMESPACE string = eventHubs.outputs.fullyQualifiedNamespace

@@ -515,3 +515,13 @@ def test_storage_lifecycle_expires_events_and_joined_archive() -> None:
     delete = rule["definition"]["actions"]["baseBlob"]["delete"]
     assert delete["daysAfterModificationGreaterThan"] == "retentionDays"
     assert resolve(tree, "retentionDays") == 90  # Personalizer's default logRetentionDays
+
+
+def test_outputs_and_cors_parameter() -> None:
+    tree = parse(MAIN)
+    outputs = set(tree["outputs"])
+    assert {"AZURE_FUNCTION_APP_NAME", "FUNCTION_APP_URL", "PERSONALIZER_ENDPOINT"} <= outputs
+    assert "corsAllowedOrigins" in tree["parameters"]
+    app = parse(FUNCTION_APP_FILE)
+    assert "corsAllowedOrigins" in app["parameters"]
+    assert "allowedOrigins: corsAllowedOrigins" in FUNCTION_APP_FILE.read_text()

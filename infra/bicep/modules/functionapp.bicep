@@ -37,6 +37,9 @@ param appInsightsName string
 @secure()
 param personalizerApiKey string = ''
 
+@description('Origins allowed to call the function URLs from a browser (storefront pages). Empty: none.')
+param corsAllowedOrigins array = []
+
 @description('Maximum instances the app may scale out to.')
 param maximumInstanceCount int = 40
 
@@ -108,6 +111,9 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
     }
     siteConfig: {
       minTlsVersion: '1.2'
+      cors: {
+        allowedOrigins: corsAllowedOrigins
+      }
       ftpsState: 'Disabled'
       // The contract with shared/settings.py: tests/unit/test_bicep.py checks this exact set of names.
       appSettings: [
