@@ -42,6 +42,10 @@ MAX_SPAN_SECONDS = 3600.0
 # With nothing new, a run saves nothing (no new model version) until its watermark lags this much;
 # then it saves once to move the watermark on, so idle runs list only a few minute folders.
 IDLE_SAVE_SECONDS = 300.0
+# A timer tick may fire a little before the previous run's `updated_at + modelExportFrequency`
+# (ticks jitter by milliseconds); counting it not due would add a whole schedule period of
+# learning lag. Early by at most this much (or a tenth of the frequency, if smaller) is due.
+DUE_TOLERANCE_SECONDS = 0.5
 
 
 @dataclass
@@ -112,7 +116,8 @@ class Learner:
         if meta is not None:
             report.watermark = meta.watermark
             report.repaired_archive = self._repair_archive(meta, service)
-            due = meta.updated_at + service.export_every.total_seconds()
+            every = service.export_every.total_seconds()
+            due = meta.updated_at + every - min(DUE_TOLERANCE_SECONDS, every / 10)
             if not force and now < due:
                 report.status = "not-due"
                 return report

@@ -247,3 +247,18 @@ def test_racing_trainer_loses_cleanly(
     assert states == [meta.pending_path]  # the loser removed its own state
     with pytest.raises(ModelConflict):
         models.save(b"x", meta, '"stale"')
+
+
+def test_a_tick_that_fires_a_few_milliseconds_early_is_due(pipe: dict[str, Any]) -> None:
+    # The timer's ticks jitter: a run that comes up 40 ms before updated_at + frequency must not
+    # wait a whole extra schedule period (it did: +1 s of learning lag at a 1 s schedule).
+    pipe["configs"].service = config(rewardWaitTime="PT3S", modelExportFrequency="PT10S")
+    capture, learner, clock = pipe["capture"], pipe["learner"], pipe["clock"]
+    capture.consume("decisions", batch(decision("a", T0)))
+    clock.now += 10
+    assert learner.run().status == "learned"
+    capture.consume("decisions", batch(decision("b", clock.now)))
+    clock.now += 5
+    assert learner.run().status == "not-due"
+    clock.now += 4.96
+    assert learner.run().status != "not-due"
