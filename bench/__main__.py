@@ -103,14 +103,26 @@ def _policies_opts(p: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
+def _rate(text: str) -> int:
+    from bench import learning
+
+    if text == "max":
+        return learning.FULL_SPEED
+    rate = int(text)
+    if rate <= 0:
+        raise argparse.ArgumentTypeError("a rate is a positive number of decisions/s, or `max`")
+    return rate
+
+
 def _learning_opts(p: argparse.ArgumentParser) -> None:
     from bench import learning
 
     g = p.add_argument_group("learning")
     g.add_argument("--decisions", type=int, default=learning.DECISIONS, help="decisions per policy")
     g.add_argument(
-        "--rate", type=int, nargs="+", default=list(learning.RATES), dest="rates",
-        help="decisions a second, one run per rate and policy (default: 40 100)",
+        "--rate", type=_rate, nargs="+", default=list(learning.RATES), dest="rates",
+        help="decisions a second, or `max` (as fast as one client goes), one run per rate and"
+        " policy (default: 40 100)",
     )  # fmt: skip
     g.add_argument("--tick", type=float, default=0.25, help="seconds per tick (default 0.25)")
     g.add_argument(

@@ -31,8 +31,16 @@ API = "/personalizer/v1.0"
 DECISIONS = 5_000
 CHECKPOINTS = (1_000, 5_000)
 SEED = 1
-# decisions a second: one the loop sustains on this machine, and the brief's 25 every 0.25 s
+# decisions a second: one the loop sustains on this machine, and the brief's 25 every 0.25 s.
+# A rate of 0 (`--rate max`) sends as fast as one client goes: rank, then reward, then the next.
 RATES = (40, 100)
+FULL_SPEED = 0
+
+
+def rate_label(rate: int) -> str:
+    return "full speed" if rate == FULL_SPEED else f"{rate}/s"
+
+
 TARGET_CTR = 0.88
 
 
@@ -96,6 +104,8 @@ class ModelWatch:
                         "decisions_sent": self.sent[0],
                         "version": meta.version,
                         "events_learned": meta.events_learned,
+                        "lag_p50": meta.lag_p50,
+                        "lag_p99": meta.lag_p99,
                     }
                 )
 
@@ -144,7 +154,9 @@ def drive(
     next_tick = started
     with tqdm(total=decisions, desc=f"learning: {label}", unit="dec", leave=False) as bar:
         for n in range(1, decisions + 1):
-            if (n - 1) % per_tick == 0:
+            if not per_tick:
+                bar.update(1)
+            elif (n - 1) % per_tick == 0:
                 now = time.monotonic()
                 if now < next_tick:
                     time.sleep(next_tick - now)
@@ -211,6 +223,19 @@ def in_process(
 
 
 _LEARNED = re.compile(r"learned (\d+) events \(\d+ logging-only\) into model v(\d+) in ([\d.]+)s")
+
+
+def learning_lag(timeline: list[dict[str, Any]]) -> dict[str, float] | None:
+    """Reward -> model-save lag as the learner measured it (model metadata): the median of the
+    models' p50s and the worst p99, over the models that learned something."""
+    learned = [t for t in timeline if t.get("lag_p99")]
+    if not learned:
+        return None
+    p50s = sorted(t["lag_p50"] for t in learned)
+    return {
+        "p50": round(p50s[len(p50s) // 2], 2),
+        "p99": round(max(t["lag_p99"] for t in learned), 2),
+    }
 
 
 def learner_runs(log: str) -> dict[str, Any]:
@@ -352,6 +377,7 @@ def run_policy(
         },
         "decisions": decisions,
         "pace": {"per_tick": per_tick, "tick_s": tick, "rate": round(per_tick / tick)},
+        "lag_s": learning_lag(watch.timeline),
         "loop": loop,
         "model_at": {str(k): watch.at(k) for k in CHECKPOINTS},
         "model_at_end_of_decisions": at_end,
@@ -387,7 +413,7 @@ def run(
     plan = [(rate, seed, policy) for rate in rates for seed in seeds for policy in chosen]
     runs = []
     for rate, seed, policy in tqdm(plan, desc="learning", unit="run"):
-        per_tick = max(1, round(rate * tick))
+        per_tick = max(1, round(rate * tick)) if rate != FULL_SPEED else 0
         runs.append(run_policy(policy, decisions, per_tick, tick, seed))
     return {
         "decisions": decisions,

@@ -212,7 +212,7 @@ def _model(m: dict[str, Any] | None) -> str:
 def learning_section(
     result: dict[str, Any], command: str, plot_rel: str = "img/learning-curve.png"
 ) -> str:
-    from bench.learning import groups
+    from bench.learning import groups, rate_label
 
     first = result["runs"][0]
     svc = first["service"]
@@ -232,8 +232,8 @@ def learning_section(
         f"`TomAnna(seed)` (world seeds {', '.join(map(str, seeds))}) through "
         "`POST /api/personalizer/v1.0/rank`, then `POST .../events/{id}/reward` only on a click (a "
         f"miss gets the default reward {svc.get('defaultReward')} after rewardWaitTime), sent in "
-        f"ticks of {first['pace']['tick_s']} s at {' and '.join(str(r) for r in rates)} "
-        f"decisions/s. Loop settings: {_settings_note(result)}. The policy is set with "
+        f"ticks of {first['pace']['tick_s']} s at {' and '.join(rate_label(r) for r in rates)}"
+        ". Loop settings: {_settings_note(result)}. The policy is set with "
         "`PUT /api/personalizer/v1.0/configurations/policy` before the first decision (the default "
         "policy run leaves it alone).",
         "- In-process reference: the same visits and the same event ids (the ranker's "
@@ -259,7 +259,7 @@ def learning_section(
                 continue
             mean = sum(loop) / len(loop)
             lines.append(
-                f"| {g['rate']} | {g['label']}: `{g['policy']['arguments']}` | {len(loop)} | "
+                f"| {rate_label(g['rate'])} | {g['label']}: `{g['policy']['arguments']}` | {len(loop)} | "
                 f"**{mean:.3f}**{_range(loop)} | {sum(ref) / len(ref):.3f}{_range(ref)} | "
                 f"{'met' if mean >= result['target_ctr'] else 'missed'} |"
             )
@@ -278,7 +278,7 @@ def learning_section(
             cpu = r.get("cpu_cores") or {}
             host_cpu = cpu.get("devhost host (join + learn triggers)")
             lines.append(
-                f"| {r['pace']['rate']} (reached {loop['rate']:.0f}) | {r.get('seed', 1)} | "
+                f"| {rate_label(r['pace']['rate'])} (reached {loop['rate']:.0f}) | {r.get('seed', 1)} | "
                 f"{r['label']}: `{r['policy']['arguments']}` | {_f(loop['at'].get('1000'))} | "
                 f"**{_f(loop['at'].get('5000'))}** | {_f(loop['last_1000_ctr'])} | "
                 f"{_f(ref['at'].get('1000'))} | {_f(ref['at'].get('5000'))} | "
@@ -303,7 +303,7 @@ def learning_section(
         for r in cpu_rows:
             c = r["cpu_cores"]
             lines.append(
-                f"| {r['pace']['rate']} | {r.get('seed', 1)} | {r['label']} | "
+                f"| {rate_label(r['pace']['rate'])} | {r.get('seed', 1)} | {r['label']} | "
                 + " | ".join(f"{c[n]:.2f}" for n in names)
                 + f" | {c['other']:.2f} | {c['machine']:.2f} | "
                 f"{r['load_before'][0]:.2f} → {r['load_after'][0]:.2f} |"
@@ -367,7 +367,7 @@ def _span(values: list[float]) -> str:
 
 
 def learning_reading(result: dict[str, Any]) -> list[str]:
-    from bench.learning import groups
+    from bench.learning import groups, rate_label
 
     out = []
     target = result["target_ctr"]
@@ -384,13 +384,21 @@ def learning_reading(result: dict[str, Any]) -> list[str]:
             lags.append((r["decisions"] - (at["events_learned"] if at else 0)) / r["loop"]["rate"])
         seeds = f"mean of {len(loop)} seeds, " if len(loop) > 1 else ""
         out.append(
-            f"{g['rate']}/s, {g['label']} (`{g['policy']['arguments']}`): {mean:.3f} at 5,000 "
+            f"{rate_label(g['rate'])}, {g['label']} (`{g['policy']['arguments']}`): {mean:.3f} at 5,000 "
             f"through the loop ({seeds}{verdict} the {target:.2f} target); in-process with the same "
             f"draws {ref_mean:.3f} (loop {mean - ref_mean:+.3f}). When decision 5,000 was sent the "
             f"served model was {_span(lags)} s of traffic behind."
         )
     for rate in sorted({r["pace"]["rate"] for r in result["runs"]}):
         runs = [r for r in result["runs"] if r["pace"]["rate"] == rate]
+        lags = [r["lag_s"] for r in runs if r.get("lag_s")]
+        if lags:
+            last = [r["loop"]["last_1000_ctr"] for r in runs]
+            out.append(
+                f"At {rate_label(rate)}: reward -> model-save lag p50 {_span([x['p50'] for x in lags])} s, "
+                f"p99 {_span([x['p99'] for x in lags])} s (the learner's own measure, model metadata); "
+                f"CTR over the last 1,000 decisions {_span(last)}."
+            )
         slow = [
             r for r in runs if (r.get("joined") or {}).get("decisions_per_s", rate) < 0.9 * rate
         ]
