@@ -91,6 +91,7 @@ module rbacApp 'modules/rbac.bicep' = {
     eventHubsNamespaceName: eventHubs.outputs.name
     appInsightsName: monitoring.outputs.appInsightsName
     cosmosAccountName: cosmos.outputs.name
+    cosmosDatabaseName: cosmos.outputs.databaseName
   }
 }
 
@@ -103,6 +104,7 @@ module rbacUser 'modules/rbac.bicep' = if (!empty(principalId)) {
     eventHubsNamespaceName: eventHubs.outputs.name
     appInsightsName: monitoring.outputs.appInsightsName
     cosmosAccountName: cosmos.outputs.name
+    cosmosDatabaseName: cosmos.outputs.databaseName
   }
 }
 

@@ -448,6 +448,29 @@ def test_role_assignments() -> None:
     assert role_path.endswith("/sqlRoleDefinitions/${cosmosBuiltInDataContributor}")
     assert resolve(tree, "cosmosBuiltInDataContributor") == COSMOS_DATA_CONTRIBUTOR
     assert props["principalId"] == "principalId"
+    assert cosmos_role_scope(find_module_file("rbac.bicep")).endswith("/dbs/${cosmosDatabaseName}")
+
+
+def cosmos_role_scope(path: Path) -> str:
+    tree = parse(path)
+    ((_, role),) = resources_of_type(
+        tree, "Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments"
+    )
+    return str(body(role)["properties"]["scope"])
+
+
+def test_cosmos_role_scope_check_bites_on_an_account_wide_copy(tmp_path: Path) -> None:
+    text = find_module_file("rbac.bicep").read_text()
+    widened = text.replace("'${cosmos.id}/dbs/${cosmosDatabaseName}'", "cosmos.id")
+    assert widened != text
+    copy = tmp_path / "rbac.bicep"
+    copy.write_text(widened)
+    assert not cosmos_role_scope(copy).endswith("/dbs/${cosmosDatabaseName}")
+
+
+def test_main_scopes_both_rbac_modules_to_the_cosmos_database() -> None:
+    text = (BICEP_DIR / "main.bicep").read_text()
+    assert text.count("cosmosDatabaseName: cosmos.outputs.databaseName") == 2
 
 
 def test_event_hubs_roles_are_send_and_receive_on_each_hub_only() -> None:

@@ -31,6 +31,9 @@ param appInsightsName string
 @description('Cosmos DB account name.')
 param cosmosAccountName string
 
+@description('Cosmos DB database the app reads and writes; the data-plane role is scoped to it.')
+param cosmosDatabaseName string = 'offers'
+
 // Built-in role definition ids (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles)
 var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
 var storageQueueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
@@ -42,6 +45,9 @@ var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
 // Cosmos DB data-plane role (sqlRoleDefinitions on the account, not an Azure RBAC role)
 var cosmosBuiltInDataContributor = '00000000-0000-0000-0000-000000000002'
 
+// Blob Data Owner and Queue/Table Data Contributor on the account: the Functions host's own
+// identity-based AzureWebJobsStorage needs all three (host locks and keys in blobs, queue
+// triggers, diagnostic events in tables), and the app's containers and queues live in it too.
 var storageRoleIds = [
   storageBlobDataOwner
   storageQueueDataContributor
@@ -115,6 +121,7 @@ resource cosmosDataRole 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignment
   properties: {
     principalId: principalId
     roleDefinitionId: '${cosmos.id}/sqlRoleDefinitions/${cosmosBuiltInDataContributor}'
-    scope: cosmos.id
+    // the app's database only, not the account (no other database's data)
+    scope: '${cosmos.id}/dbs/${cosmosDatabaseName}'
   }
 }
