@@ -14,6 +14,9 @@ Rules (Personalizer's):
 - a deferred decision is learnable only once activated (at or before the run's cutoff, so its
   whole window has been read); until then it is carried as learner state (`Pending`), with the
   rewards seen so far, and dropped after `logRetentionDays`.
+- with `earliest`, the first reward decides: a decision whose window is still open is ready as soon
+  as a reward at or before the capture horizon is in (`early`), without waiting for the rest of
+  its window; the learner remembers the ids so the window's normal close skips them.
 """
 
 from __future__ import annotations
@@ -99,6 +102,39 @@ def _collect(observations: Iterable[Wire]) -> tuple[dict[str, Rewards], dict[str
                 str(o["id"]), {"v": float(o["v"]), "t": float(o["t"])}
             )
     return rewards, activations
+
+
+def early(
+    decisions: Iterable[Wire],
+    observations: Iterable[Wire],
+    skip: set[str] | dict[str, float],
+    config: ServiceConfiguration,
+    wait_seconds: float,
+    horizon: float,
+) -> list[Joined]:
+    """Decisions whose reward is already decided although their window is still open: with
+    `earliest` aggregation, one with a reward received at or before `horizon` (everything up to
+    the horizon has been captured, so no earlier reward can still arrive). Deferred decisions and
+    the ids in `skip` (learned already) are left to the normal close of their window."""
+    if config.rewardAggregation != "earliest":
+        return []
+    rewards, _ = _collect(observations)
+    ready: dict[str, Joined] = {}
+    for d in decisions:
+        event_id = d["EventId"]
+        if event_id in skip or event_id in ready or d.get("DeferredAction"):
+            continue
+        t = float(d["_t"])
+        inside = {
+            k: r
+            for k, r in rewards.get(event_id, {}).items()
+            if r["t"] <= min(horizon, t + wait_seconds)
+        }
+        if not inside:
+            continue
+        doc: Wire = {"id": event_id, "decision": d, "rewards": inside, "matureAt": t + wait_seconds}
+        ready[event_id] = Joined(doc, final_reward(doc, config))
+    return sorted(ready.values(), key=lambda j: (j.time, j.event_id))
 
 
 def join(

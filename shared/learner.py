@@ -31,7 +31,7 @@ from shared.config_store import ConfigStore
 from shared.contracts import ServiceConfiguration
 from shared.dsjson import joined_line, vw_lines
 from shared.events.decision import DecisionEvent
-from shared.join import Joined, JoinResult, Pending, join
+from shared.join import Joined, JoinResult, Pending, early, join
 from shared.model_store import ModelConflict, ModelMeta, ModelStore
 from shared.vw_model import VWModel
 
@@ -57,6 +57,7 @@ class LearnReport:
     skipped_logging_only: int = 0
     unknown_featurization: int = 0
     pending: int = 0  # deferred decisions waiting for activation after this run
+    early: int = 0  # learned before their reward window closed (`earliest`: the reward is in)
     expired: int = 0
     late: int = 0  # events that arrived after their window was learned (counted, kept, not learned)
     watermark: float = 0.0
@@ -130,22 +131,38 @@ class Learner:
             return report
         end = float(int((now - wait - self._grace) // width) * width)
         end = min(end, start + MAX_SPAN_SECONDS)
+        # Captured completely up to here: decisions of later windows may already have their
+        # (earliest) reward, so they need not wait for their whole reward window.
+        horizon = min(float(int((now - self._grace) // width) * width), end + MAX_SPAN_SECONDS)
         late_from = meta.late_scanned_to if meta and meta.late_scanned_to else now - self._grace
         late_to = now - self._grace
         late = (
             sum(self._events.late_events(late_from, late_to).values()) if late_from < late_to else 0
         )
         report.late = late
-        if end <= start and not late:
+        if end <= start and horizon <= start and not late:
             report.status = "nothing-to-learn"
             return report
         end = max(end, start)
+        horizon = max(horizon, end)
 
-        pending = self._load_pending(meta.pending_path if meta else "")
-        result = self._join(start, end, wait, pending, service, now)
+        pending, learned_early = self._load_state(meta.pending_path if meta else "")
+        result, early_ready = self._join(
+            start, end, horizon, wait, pending, learned_early, service, now
+        )
         report.decisions = result.decisions
         report.pending, report.expired = len(result.pending), result.expired
-        idle = not result.ready and not late and not result.expired and report.decisions <= 0
+        report.early = len(early_ready)
+        # ids learned early stay remembered until their window is behind the watermark
+        learned_early |= {j.event_id: j.time for j in early_ready}
+        learned_early = {k: t for k, t in learned_early.items() if t >= end}
+        idle = (
+            not result.ready
+            and not early_ready
+            and not late
+            and not result.expired
+            and report.decisions <= 0
+        )
         if idle and end - start < IDLE_SAVE_SECONDS and _same(pending, result.pending):
             report.status = "nothing-to-learn"  # nothing new: keep the watermark, no save
             return report
@@ -158,13 +175,12 @@ class Learner:
             if continue_model and stored is not None
             else VWModel.fresh(policy.arguments)
         )
-        lines, reward_times = self._learn(model, result.ready, report)
+        lines, reward_times = self._learn(model, result.ready + early_ready, report)
         version = (meta.version if meta else 0) + 1
         run_id = uuid.uuid4().hex[:12]
-        state = pending_path(version, run_id) if result.pending else ""
+        state = pending_path(version, run_id) if result.pending or learned_early else ""
         if state:  # the learner's state, written before the model that names it
-            body = b"".join(orjson.dumps(p.to_wire()) + b"\n" for p in result.pending.values())
-            self._models.write_state(state, body)
+            self._models.write_state(state, _state_body(result.pending, learned_early))
         saved_at = self._clock()
         lags = [max(0.0, saved_at - t) for t in reward_times]
         report.lag = {
@@ -182,7 +198,8 @@ class Learner:
             archive_path=joined_path(now, version, run_id),
             watermark=end,
             prev_watermark=start,
-            reward_horizon=end + wait + self._grace,
+            reward_horizon=self._reward_horizon(end, horizon, wait),
+            early_horizon=horizon,
             wait_seconds=wait,
             pending_path=state,
             prev_pending=meta.pending_path if meta else "",
@@ -230,28 +247,45 @@ class Learner:
         first = self._events.earliest("decisions")
         return None if first is None else float(first)
 
-    def _load_pending(self, path: str) -> dict[str, Pending]:
+    def _load_state(self, path: str) -> tuple[dict[str, Pending], dict[str, float]]:
+        """The pending deferred decisions, and the ids learned early with their decision time."""
+        pending: dict[str, Pending] = {}
+        learned_early: dict[str, float] = {}
         if not path:
-            return {}
-        entries = [
-            Pending.from_wire(orjson.loads(x))
-            for x in self._models.read_state(path).splitlines()
-            if x
-        ]
-        return {str(p.decision["EventId"]): p for p in entries}
+            return pending, learned_early
+        for line in self._models.read_state(path).splitlines():
+            if not line:
+                continue
+            wire = orjson.loads(line)
+            if "e" in wire:
+                learned_early[str(wire["e"])] = float(wire["t"])
+            else:
+                entry = Pending.from_wire(wire)
+                pending[str(entry.decision["EventId"])] = entry
+        return pending, learned_early
+
+    def _reward_horizon(self, end: float, horizon: float, wait: float) -> float:
+        # the reward windows a run reads: those that can hold the rewards of the closed windows,
+        # and the window after the capture horizon (a reward stamped before it, enqueued after)
+        return max(end + wait + self._grace, horizon + self._events.window)
 
     def _join(
         self,
         start: float,
         end: float,
+        horizon: float,
         wait: float,
         pending: dict[str, Pending],
+        learned_early: dict[str, float],
         service: ServiceConfiguration,
         now: float,
-    ) -> JoinResult:
+    ) -> tuple[JoinResult, list[Joined]]:
         decisions = self._events.read("decisions", start, end)
-        observations = self._events.read("rewards", start, end + wait + self._grace)
-        return join(decisions, observations, pending, service, wait, end, now)
+        observations = self._events.read("rewards", start, self._reward_horizon(end, horizon, wait))
+        result = join(decisions, observations, pending, service, wait, end, now)
+        result.ready = [j for j in result.ready if j.event_id not in learned_early]
+        opened = self._events.read("decisions", end, horizon) if horizon > end else []
+        return result, early(opened, observations, learned_early, service, wait, horizon)
 
     def _learn(
         self, model: VWModel, ready: list[Joined], report: LearnReport
@@ -284,7 +318,7 @@ class Learner:
         run's join from the same windows and pending state (deterministic) and write it."""
         if not meta.archive_path or self._archive.exists(meta.archive_path):
             return False
-        pending = self._load_pending(meta.prev_pending)
+        pending, learned_early = self._load_state(meta.prev_pending)
         decisions = self._events.read("decisions", meta.prev_watermark, meta.watermark)
         observations = self._events.read("rewards", meta.prev_watermark, meta.reward_horizon)
         result = join(
@@ -296,8 +330,14 @@ class Learner:
             meta.watermark,
             meta.updated_at,
         )
+        ready = [j for j in result.ready if j.event_id not in learned_early]
+        if meta.early_horizon > meta.watermark:
+            opened = self._events.read("decisions", meta.watermark, meta.early_horizon)
+            ready += early(
+                opened, observations, learned_early, config, meta.wait_seconds, meta.early_horizon
+            )
         lines = []
-        for joined in result.ready:
+        for joined in ready:
             decision = DecisionEvent.from_wire(joined.doc["decision"])
             if decision.featurization != features.VERSION:
                 continue
@@ -305,6 +345,12 @@ class Learner:
         self._archive.write(meta.archive_path, lines)
         log.warning("rebuilt missing archive %s (%d events)", meta.archive_path, len(lines))
         return True
+
+
+def _state_body(pending: dict[str, Pending], learned_early: dict[str, float]) -> bytes:
+    lines = [orjson.dumps(p.to_wire()) for p in pending.values()]
+    lines += [orjson.dumps({"e": k, "t": t}) for k, t in learned_early.items()]
+    return b"".join(line + b"\n" for line in lines)
 
 
 def _same(a: dict[str, Pending], b: dict[str, Pending]) -> bool:

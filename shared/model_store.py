@@ -30,10 +30,14 @@ class ModelMeta:
     archive_path: str = ""
     # The learning pipeline's state (shared/learner.py): this run took the decision windows
     # [prev_watermark, watermark) and the reward windows [prev_watermark, reward_horizon), with
-    # the pending deferred decisions of `prev_pending`, and left `pending_path` for the next run.
+    # the pending deferred decisions of `prev_pending`, and left `pending_path` for the next run
+    # (with the ids it learned early, before their reward window closed).
     watermark: float = 0.0
     prev_watermark: float = 0.0
     reward_horizon: float = 0.0
+    early_horizon: float = (
+        0.0  # decisions of [watermark, early_horizon) were read for early learning
+    )
     wait_seconds: float = 0.0
     pending_path: str = ""
     prev_pending: str = ""

@@ -262,3 +262,48 @@ def test_a_tick_that_fires_a_few_milliseconds_early_is_due(pipe: dict[str, Any])
     assert learner.run().status == "not-due"
     clock.now += 4.96
     assert learner.run().status != "not-due"
+
+
+def test_with_earliest_a_rewarded_decision_is_learned_before_its_window_closes_and_only_once(
+    pipe: dict[str, Any],
+) -> None:
+    # rewardWaitTime 3 s, grace 2 s, window 1 s: the reward is in at T0+0.2, so the decision is
+    # learned once its window is captured (T0+3), not at T0+6 when its reward window has closed.
+    capture, learner, clock = pipe["capture"], pipe["learner"], pipe["clock"]
+    capture.consume("decisions", batch(decision("hit", T0), decision("miss", T0 + 0.1)))
+    capture.consume("rewards", batch(reward("hit", 1.0, T0 + 0.2)))
+    clock.now = T0 + 3.5
+    first = learner.run(force=True)
+    assert (first.status, first.early, first.learned) == ("learned", 1, 1)
+    capture.consume("decisions", batch(decision("hit", T0)))  # redelivered: still learned once
+    clock.now = T0 + 10
+    second = learner.run(force=True)
+    assert (second.early, second.learned) == (0, 1)  # only "miss", with the default reward
+    meta = pipe["models"].head()[1]
+    assert meta.events_learned == 2
+    lines = pipe["joined"].read(first.archive_path) + pipe["joined"].read(second.archive_path)
+    events = [orjson.loads(line)["EventId"] for line in lines.splitlines()]
+    assert sorted(events) == ["hit", "miss"]
+
+
+def test_sum_aggregation_waits_for_the_whole_window(pipe: dict[str, Any]) -> None:
+    pipe["configs"].service = config(rewardWaitTime="PT3S", rewardAggregation="sum")
+    capture, learner, clock = pipe["capture"], pipe["learner"], pipe["clock"]
+    capture.consume("decisions", batch(decision("hit", T0)))
+    capture.consume("rewards", batch(reward("hit", 1.0, T0 + 0.2)))
+    clock.now = T0 + 3.5
+    assert learner.run(force=True).learned == 0  # a second reward could still add to it
+
+
+def test_a_lost_archive_is_rebuilt_with_the_early_learned_events(pipe: dict[str, Any]) -> None:
+    capture, learner, clock = pipe["capture"], pipe["learner"], pipe["clock"]
+    capture.consume("decisions", batch(decision("a", T0), decision("b", T0 + 1.2)))
+    capture.consume("rewards", batch(reward("b", 1.0, T0 + 1.3)))
+    clock.now = T0 + 4.5  # "a" (no reward) still waits; "b" is learned early
+    report = learner.run(force=True)
+    assert report.early == 1
+    written = pipe["joined"].read(report.archive_path)
+    del pipe["archive"].blobs[report.archive_path]  # crashed after the save, before the archive
+    clock.now += 1
+    assert learner.run(force=True).repaired_archive
+    assert pipe["joined"].read(report.archive_path) == written
