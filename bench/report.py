@@ -233,7 +233,7 @@ def learning_section(
         "`POST /api/personalizer/v1.0/rank`, then `POST .../events/{id}/reward` only on a click (a "
         f"miss gets the default reward {svc.get('defaultReward')} after rewardWaitTime), sent in "
         f"ticks of {first['pace']['tick_s']} s at {' and '.join(rate_label(r) for r in rates)}"
-        ". Loop settings: {_settings_note(result)}. The policy is set with "
+        f". Loop settings: {_settings_note(result)}. The policy is set with "
         "`PUT /api/personalizer/v1.0/configurations/policy` before the first decision (the default "
         "policy run leaves it alone).",
         "- In-process reference: the same visits and the same event ids (the ranker's "
@@ -395,9 +395,10 @@ def learning_reading(result: dict[str, Any]) -> list[str]:
         if lags:
             last = [r["loop"]["last_1000_ctr"] for r in runs]
             out.append(
-                f"At {rate_label(rate)}: reward -> model-save lag p50 {_span([x['p50'] for x in lags])} s, "
-                f"p99 {_span([x['p99'] for x in lags])} s (the learner's own measure, model metadata); "
-                f"CTR over the last 1,000 decisions {_span(last)}."
+                f"At {rate_label(rate)}: reward -> model-save lag p50 "
+                f"{max(x['p50'] for x in lags):.1f} s, p99 {max(x['p99'] for x in lags):.1f} s "
+                "(worst run; the learner's own measure, in the model metadata); CTR over the last "
+                f"1,000 decisions {', '.join(f'{x:.3f}' for x in last)}."
             )
         slow = [
             r for r in runs if (r.get("joined") or {}).get("decisions_per_s", rate) < 0.9 * rate
