@@ -20,6 +20,21 @@ SCENARIO_1 = {
     ("Anna", "morning"): "sports",
     ("Anna", "afternoon"): "politics",
 }
+# The tutorial's second and third preference sets (get_cost_new1, get_cost_new2): the second moves
+# favourites onto actions already rewarded elsewhere, the third onto one never rewarded before.
+SCENARIO_2 = {
+    ("Tom", "morning"): "politics",
+    ("Tom", "afternoon"): "sports",
+    ("Anna", "morning"): "sports",
+    ("Anna", "afternoon"): "sports",
+}
+SCENARIO_3 = {
+    ("Tom", "morning"): "politics",
+    ("Tom", "afternoon"): "food",
+    ("Anna", "morning"): "food",
+    ("Anna", "afternoon"): "food",
+}
+PREFERENCE_SETS = (SCENARIO_1, SCENARIO_2, SCENARIO_3)
 
 
 @dataclass(frozen=True)
