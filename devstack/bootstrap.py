@@ -15,18 +15,21 @@ from shared.cosmos_store import ensure_schema
 from shared.events import standin
 from shared.settings import Settings, get_settings
 
-SIMULATOR_QUEUE = "simulate"
-
 
 def queue_names(settings: Settings | None = None) -> list[str]:
     settings = settings or get_settings()
     prefix = settings.hub_standin_queue_prefix
     hubs = [standin.queue_name(prefix, hub) for hub in settings.hub_names().values()]
-    return [*hubs, SIMULATOR_QUEUE]
+    return [*hubs, settings.simulator_queue, f"{settings.simulator_queue}-poison"]
 
 
 def blob_containers(settings: Settings) -> tuple[str, ...]:
-    return (settings.models_container, settings.archive_container, settings.events_container)
+    return (
+        settings.models_container,
+        settings.archive_container,
+        settings.events_container,
+        settings.simulations_container,
+    )
 
 
 def create_storage(settings: Settings | None = None) -> None:
@@ -47,7 +50,8 @@ def create_storage(settings: Settings | None = None) -> None:
 
 def drop(settings: Settings | None = None) -> None:
     """Delete the Cosmos database, the two blob containers and every queue under the stand-in
-    prefix named by `settings` (the shared simulator queue stays). Missing ones are skipped."""
+    prefix named by `settings` (tests name their simulator queues under it; the shared
+    `simulate` queue stays). Missing ones are skipped."""
     from azure.core.exceptions import ResourceNotFoundError
 
     settings = settings or get_settings()

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from functions import hub_triggers, learn_timer
+from functions import hub_triggers, learn_timer, simulator_triggers
 
-ALL: list[func.Blueprint] = [hub_triggers.bp, learn_timer.bp]
+ALL: list[func.Blueprint] = [hub_triggers.bp, learn_timer.bp, simulator_triggers.bp]

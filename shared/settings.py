@@ -55,6 +55,13 @@ class Settings:
     max_request_bytes: int = 1_048_576
     publish_buffer_size: int = 20_000
     api_key: str = ""
+    # The simulator (simulator/runs.py): its queue, its run state, and the app it drives (empty
+    # base URL: this app, https://WEBSITE_HOSTNAME/api in Azure; empty key: PERSONALIZER_API_KEY)
+    simulator_queue: str = "simulate"
+    simulations_container: str = "simulations"
+    simulator_base_url: str = ""
+    simulator_api_key: str = ""
+    website_hostname: str = ""
     service_defaults: ServiceDefaults = field(default_factory=ServiceDefaults)
 
     def hub_names(self) -> dict[str, str]:
@@ -63,6 +70,16 @@ class Settings:
             "decisions": self.decisions_hub,
             "rewards": self.rewards_hub,
         }
+
+    def simulator_target(self) -> tuple[str, str]:
+        """The base URL and key the simulator's visitors call."""
+        if self.simulator_base_url:
+            base = self.simulator_base_url
+        elif self.website_hostname:
+            base = f"https://{self.website_hostname}/api"
+        else:
+            base = "http://127.0.0.1:7071/api"
+        return base, self.simulator_api_key or self.api_key
 
 
 def _str(name: str, default: str) -> str:
@@ -115,6 +132,11 @@ def load_settings() -> Settings:
         max_request_bytes=int(_float("MAX_REQUEST_BYTES", s.max_request_bytes)),
         publish_buffer_size=int(_float("PUBLISH_BUFFER_SIZE", s.publish_buffer_size)),
         api_key=_str("PERSONALIZER_API_KEY", ""),
+        simulator_queue=_str("SIMULATOR_QUEUE", s.simulator_queue),
+        simulations_container=_str("SIMULATIONS_CONTAINER", s.simulations_container),
+        simulator_base_url=_str("SIMULATOR_BASE_URL", ""),
+        simulator_api_key=_str("SIMULATOR_API_KEY", ""),
+        website_hostname=_str("WEBSITE_HOSTNAME", ""),
         service_defaults=defaults,
     )
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from shared.poison import PoisonParking
     from shared.ranker import Ranker
     from shared.serving_state import ServingState
+    from simulator.runs import Simulations
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -172,6 +173,18 @@ class Wiring:
             self.event_log,
             self.settings.learn_grace_seconds,
         )
+
+    # --- the simulator (simulator/runs.py) -------------------------------------------------------
+    @once
+    def simulations(self) -> Simulations:
+        from simulator.client import AppClient
+        from simulator.run_store import RunStore
+        from simulator.runs import Simulations
+
+        container = self.blob_service.get_container_client(self.settings.simulations_container)
+        queue = self.queue_service.get_queue_client(self.settings.simulator_queue)
+        base, key = self.settings.simulator_target()
+        return Simulations(RunStore(container), queue, lambda: AppClient(base, key))
 
     # --- health --------------------------------------------------------------------------------
     def dependency_checks(self) -> dict[str, Check]:

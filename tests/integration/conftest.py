@@ -41,6 +41,8 @@ def resource_env(tag: str, **overrides: str) -> dict[str, str]:
         "ARCHIVE_CONTAINER": f"archive-{tag}",
         "EVENTS_CONTAINER": f"events-{tag}",
         "HUB_STANDIN_QUEUE_PREFIX": f"t{tag}-",
+        "SIMULATOR_QUEUE": f"t{tag}-simulate",  # under the prefix: dropped with the hub queues
+        "SIMULATIONS_CONTAINER": f"simulations-{tag}",
     }
     env.update(overrides)
     return env
@@ -69,6 +71,7 @@ def drop_resources(env: dict[str, str]) -> None:
             archive_container=env["ARCHIVE_CONTAINER"],
             events_container=env["EVENTS_CONTAINER"],
             hub_standin_queue_prefix=env["HUB_STANDIN_QUEUE_PREFIX"],
+            simulations_container=env["SIMULATIONS_CONTAINER"],
         )
     )
 
@@ -133,7 +136,7 @@ class LiveHost:
         self.process = subprocess.Popen(
             command,
             cwd=ROOT,
-            env={**os.environ, **env},
+            env={**os.environ, "SIMULATOR_BASE_URL": self.base, **env},
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

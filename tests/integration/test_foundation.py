@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-EXPECTED_FUNCTIONS = {"http_app_func", "capture_decisions", "capture_rewards", "learn"}
+EXPECTED_FUNCTIONS = {"http_app_func", "capture_decisions", "capture_rewards", "learn", "simulate"}
 
 
 @cache
@@ -35,6 +35,8 @@ def test_event_hub_triggers_take_batches_from_settings() -> None:
         assert str(triggers[name]["cardinality"]).lower().endswith("many")
         assert triggers[name]["connection"] == "EventHubConnection"
     assert triggers["learn"]["schedule"] == "%LEARN_SCHEDULE%"
+    assert triggers["simulate"]["type"] == "queueTrigger"
+    assert triggers["simulate"]["queueName"] == "%SIMULATOR_QUEUE%"
 
 
 def test_health_names_the_dependency_that_is_down(

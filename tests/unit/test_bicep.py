@@ -58,6 +58,10 @@ EXPECTED_APP_SETTINGS = [
     "PERSONALIZER_LOG_RETENTION_DAYS",
     "PERSONALIZER_LEARNING_MODE",
     "PERSONALIZER_API_KEY",
+    "SIMULATOR_QUEUE",
+    "SIMULATIONS_CONTAINER",
+    "SIMULATOR_BASE_URL",
+    "SIMULATOR_API_KEY",
 ]
 
 # Literal values the settings must carry (the rest are expressions over deployed resources).
@@ -86,6 +90,10 @@ EXPECTED_LITERAL_VALUES = {
     "PERSONALIZER_EXPLORATION_PERCENTAGE": "0.2",
     "PERSONALIZER_LOG_RETENTION_DAYS": "90",
     "PERSONALIZER_LEARNING_MODE": "Online",
+    "SIMULATOR_QUEUE": "simulate",
+    "SIMULATIONS_CONTAINER": "simulations",
+    "SIMULATOR_BASE_URL": "",
+    "SIMULATOR_API_KEY": "",
 }
 
 FORBIDDEN_FLEX_SETTINGS = {
@@ -360,11 +368,17 @@ def test_storage_account_keys_off_and_containers() -> None:
     ((_, containers),) = resources_of_type(
         tree, "Microsoft.Storage/storageAccounts/blobServices/containers"
     )
-    assert set(loop_items(tree, containers)) == {"models", "archive", "events", "deployment"}
+    assert set(loop_items(tree, containers)) == {
+        "models",
+        "archive",
+        "events",
+        "simulations",
+        "deployment",
+    }
     ((_, queues),) = resources_of_type(
         tree, "Microsoft.Storage/storageAccounts/queueServices/queues"
     )
-    assert loop_items(tree, queues) == ["simulate"]
+    assert loop_items(tree, queues) == ["simulate", "simulate-poison"]
 
 
 def test_event_hubs_local_auth_off_and_hubs() -> None:

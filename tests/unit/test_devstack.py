@@ -62,13 +62,17 @@ def test_devhost_queue_clients_come_from_shared_connections(
 
 
 def test_bootstrap_queue_names_follow_the_settings() -> None:
-    settings = Settings(hub_standin_queue_prefix="t1-", decisions_hub="Decisions")
+    settings = Settings(
+        hub_standin_queue_prefix="t1-", decisions_hub="Decisions", simulator_queue="t1-sim"
+    )
     assert bootstrap.queue_names(settings) == [
         "t1-activity",
         "t1-decisions",
         "t1-rewards",
-        bootstrap.SIMULATOR_QUEUE,
+        "t1-sim",
+        "t1-sim-poison",
     ]
+    assert bootstrap.queue_names(Settings())[-2:] == ["simulate", "simulate-poison"]
 
 
 @pytest.mark.parametrize(

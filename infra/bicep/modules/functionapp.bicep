@@ -262,6 +262,24 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           name: 'PERSONALIZER_API_KEY'
           value: personalizerApiKey
         }
+        // The simulator: its queue (poison: <queue>-poison), run state, and the app it drives
+        // (empty base URL: this app at https://WEBSITE_HOSTNAME/api; empty key: the API key above)
+        {
+          name: 'SIMULATOR_QUEUE'
+          value: 'simulate'
+        }
+        {
+          name: 'SIMULATIONS_CONTAINER'
+          value: 'simulations'
+        }
+        {
+          name: 'SIMULATOR_BASE_URL'
+          value: ''
+        }
+        {
+          name: 'SIMULATOR_API_KEY'
+          value: ''
+        }
       ]
     }
   }

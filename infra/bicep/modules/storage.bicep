@@ -20,6 +20,7 @@ param containerNames array = [
   'models'
   'archive'
   'events'
+  'simulations'
   'deployment'
 ]
 
@@ -30,6 +31,7 @@ param retentionDays int = 90
 @description('Queues to create.')
 param queueNames array = [
   'simulate'
+  'simulate-poison'
 ]
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
