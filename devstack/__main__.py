@@ -17,6 +17,7 @@ COMMANDS = {
     "emulators": "start Azurite and the Cosmos DB emulator in the background",
     "bootstrap": "create the database, containers and queues the app uses",
     "demo": "one rank and one reward against a running host",
+    "learn": "simulated shoppers in a running host, and a learning line every few seconds",
 }
 
 
@@ -39,6 +40,10 @@ def main(argv: list[str] | None = None) -> None:
         from devstack import demo
 
         demo.main(args.options, prog=f"{PROG} demo")
+    elif args.command == "learn":
+        from devstack import learning_line
+
+        learning_line.main(args.options, prog=f"{PROG} learn")
     else:
         services.main([args.command, *args.options], prog=PROG)
 

@@ -11,15 +11,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = ROOT / ".run"
@@ -59,6 +62,12 @@ def emulators() -> list[Service]:
         Service("azurite", (10000, 10001, 10002), azurite),
         Service("cosmos", (8081,), cosmos),
     ]
+
+
+def point_simulator_at_this_host() -> None:
+    """The host's simulated visitors call this host (the port may be DEVHOST_PORT's)."""
+    if not os.environ.get("SIMULATOR_BASE_URL"):
+        os.environ["SIMULATOR_BASE_URL"] = base_url()
 
 
 def host_service(workers: int = 2) -> Service:
@@ -159,20 +168,55 @@ def start_emulators() -> list[str]:
     return [s.name for s in emulators() if start(s)]
 
 
-def run_foreground(workers: int) -> None:
-    from devstack import bootstrap, demo
+# A devhost log line starts with its time; these levels also go to the terminal in `run`.
+_LOUD = re.compile(r"^\S+ \S+ (WARNING|ERROR|CRITICAL) ")
+_STAMP = re.compile(r"^\d{4}-\d\d-\d\d ")
+
+
+def tee_host_log(stream: IO[bytes], path: Path, echo: IO[str] = sys.stdout) -> None:
+    """Every host line to the log file; warnings, errors (with their tracebacks) also to `echo`.
+    The per-invocation lines (a learn tick every second, each simulator step) stay in the file."""
+    loud = False
+    with path.open("ab") as log:
+        for raw in iter(stream.readline, b""):
+            log.write(raw)
+            log.flush()
+            text = raw.decode(errors="replace")
+            loud = bool(_LOUD.match(text)) or (loud and not _STAMP.match(text))
+            if loud:
+                echo.write(text)
+                echo.flush()
+
+
+def simulator_wanted(flag: bool) -> bool:
+    """`--no-simulator`, or DEVSTACK_SIMULATOR=0 in the environment, turns it off."""
+    return flag and os.environ.get("DEVSTACK_SIMULATOR", "1").strip().lower() not in ("0", "off")
+
+
+def run_foreground(workers: int, simulate: bool = True, rate: float = 20.0) -> None:
+    from devstack import bootstrap, demo, learning_line
 
     started = start_emulators()
     bootstrap.main([])
-    host = subprocess.Popen(host_service(workers).command, cwd=ROOT)
+    RUN_DIR.mkdir(exist_ok=True)
+    point_simulator_at_this_host()
+    host = subprocess.Popen(
+        host_service(workers).command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    assert host.stdout is not None
+    log_path = RUN_DIR / "host.log"
+    threading.Thread(target=tee_host_log, args=(host.stdout, log_path), daemon=True).start()
     try:
         wait_healthy()
         print(json.dumps(health()[1]["dependencies"], indent=2))
         demo.show_it_working(base_url())
         print(
             f"\nrunning: http://localhost:{HOST_PORT}/api  (docs: /api/docs, health: /api/health)"
+            f"\nhost log: {log_path.relative_to(ROOT)} (warnings and errors also show here)"
             "\nCtrl-C stops the host and the emulators this command started."
         )
+        if simulator_wanted(simulate):
+            learning_line.start_in_background(base_url(), rate)
         host.wait()
     except KeyboardInterrupt:
         pass
@@ -203,9 +247,17 @@ def main(argv: list[str] | None = None, prog: str = "python -m devstack.services
         " down: stop everything started here; status: show what runs",
     )
     parser.add_argument("--workers", type=int, default=2, help="HTTP worker processes (run, up)")
+    parser.add_argument(
+        "--no-simulator",
+        action="store_true",
+        help="run: do not start simulated shoppers (DEVSTACK_SIMULATOR=0 does the same)",
+    )
+    parser.add_argument(
+        "--sim-rate", type=float, default=20.0, help="run: simulated decisions/s (default 20)"
+    )
     args = parser.parse_args(argv)
     if args.action == "run":
-        run_foreground(args.workers)
+        run_foreground(args.workers, not args.no_simulator, args.sim_rate)
     elif args.action == "emulators":
         started = start_emulators()
         print(f"emulators ready (started: {', '.join(started) or 'none, already running'})")
@@ -214,6 +266,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m devstack.services
 
         start_emulators()
         bootstrap.main([])
+        point_simulator_at_this_host()
         start(host_service(args.workers), timeout=120)
         body = wait_healthy()
         print(json.dumps(body, indent=2))

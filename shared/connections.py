@@ -111,6 +111,11 @@ def transport() -> Any:
 
     session = requests.Session()
     session.trust_env = bool(urllib.request.getproxies())
+    # One client serves every invocation thread of a worker (queue batches of 16 and more): a
+    # pool of requests' default 10 connections discards the rest after each burst, with a warning.
+    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=64)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
     return RequestsTransport(session=session, session_owner=True)
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from devhost import storage
 from devstack import __main__ as cli
-from devstack import bootstrap, demo, services
+from devstack import bootstrap, demo, learning_line, services
 from shared.connections import ConnectionMissing
 from shared.settings import Settings
 
@@ -77,7 +77,13 @@ def test_bootstrap_queue_names_follow_the_settings() -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [["--help"], ["up", "--help"], ["bootstrap", "--help"], ["demo", "--help"]],
+    [
+        ["--help"],
+        ["up", "--help"],
+        ["bootstrap", "--help"],
+        ["demo", "--help"],
+        ["learn", "--help"],
+    ],
 )
 def test_every_devstack_command_has_help(
     argv: list[str], capsys: pytest.CaptureFixture[str]
@@ -88,7 +94,7 @@ def test_every_devstack_command_has_help(
     assert "usage: python -m devstack" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("module", [services, bootstrap, demo])
+@pytest.mark.parametrize("module", [services, bootstrap, demo, learning_line])
 def test_module_clis_have_help(module: object, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
         module.main(["--help"])  # type: ignore[attr-defined]
