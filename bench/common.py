@@ -113,6 +113,8 @@ def resource_env(tag: str) -> dict[str, str]:
         "ARCHIVE_CONTAINER": f"archive-{tag}",
         "EVENTS_CONTAINER": f"events-{tag}",
         "HUB_STANDIN_QUEUE_PREFIX": f"b{tag}-",
+        "SIMULATOR_QUEUE": f"b{tag}-simulate",  # never the shared `simulate` of a `make run`
+        "SIMULATIONS_CONTAINER": f"simulations-{tag}",
     }
 
 

@@ -17,7 +17,7 @@ class WorldValues:
     oracle: float
     random: float
     baseline: float
-    best_fixed: float  # the single action with the best mean, shown to everyone it may be shown
+    best_fixed: float  # the best single action that every visit may be shown, shown to all
 
     def as_dict(self) -> dict[str, float]:
         return {
@@ -49,5 +49,7 @@ def evaluate(world: World, visitors: int, sessions: int = 1) -> WorldValues:
             totals = per_action[action]
             totals[0] += world.expected_reward(visit, action)
             totals[1] += 1
-    best_fixed = max(total / count for total, count in per_action.values())
+    # actions some segments may not be shown cannot be everyone's fixed choice
+    everyone = [total / count for total, count in per_action.values() if count == n]
+    best_fixed = max(everyone, default=0.0)
     return WorldValues(n, oracle / n, random / n, baseline / n, best_fixed)

@@ -1,15 +1,17 @@
 """The retail world: shoppers in segments with hidden tastes over the demo catalog's offers.
 
 Hidden affinity of a shopper for an offer, in a context:
-- the segment's taste for the offer's category, whose favourite depends on the time of day (a
-  daytime favourite and an evening one: a policy that ignores context cannot be best everywhere);
+- the segment's taste for the offer's category (one favourite per segment), and a category that
+  sells at each time of day (whatever the segment): the best offer depends on who and when, and
+  each effect is one pair of features a contextual bandit with pairwise interactions can learn;
 - a seasonal category (every segment), a device effect on price (mobile shoppers prefer cheap
   offers, desktop ones can afford more), and discount sensitivity that rises when the shopper came
   from email or search;
 - the product's rating, and a small per-shopper taste per category (individuals differ).
 The funnel (view -> click -> add to cart -> purchase) follows the affinity. With drift, every
-segment takes another segment's favourites and day and evening swap: the best offer changes for
-every context at once, so recovery is measurable.
+segment takes the next segment's favourite and the times of day swap theirs (morning with
+evening, afternoon with night): the best offer changes for most contexts at once, so recovery is
+measurable.
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ from simulator.world import SimVisit, World, rng_for
 DEMO_CATALOG = Path(__file__).resolve().parent.parent / "shared" / "demo" / "catalog.json"
 DEFAULT_SEGMENTS = ("bargain-hunter", "family", "tech-enthusiast", "style-seeker")
 TIMES = ("morning", "afternoon", "evening", "night")
-DAYTIME = ("morning", "afternoon")
 DEVICES = (("mobile", 0.55), ("desktop", 0.35), ("tablet", 0.10))
 REFERRALS = (("direct", 0.35), ("search", 0.30), ("social", 0.20), ("email", 0.15))
 SEASONS = ("winter", "spring", "summer", "autumn")
-USERS_PER_SEGMENT = 400  # visitors map onto a population of known shoppers
+USERS_PER_SEGMENT = 400
+SEGMENT_TASTE = 2.2  # affinity added for the segment's favourite category
+TIME_TASTE = 2.0  # ... and for the category that sells at this time of day  # visitors map onto a population of known shoppers
 
 
 @dataclass(frozen=True)
@@ -148,13 +151,13 @@ class RetailWorld(World):
     def _build_tastes(self) -> None:
         rng = rng_for(self.seed, "tastes")
         self.base = {(s, c): rng.gauss(-1.0, 0.4) for s in self.segments for c in self.categories}
-        self.favourites: dict[str, tuple[str, str]] = {}
+        self.favourites: dict[str, str] = {}
         for segment in self.segments:
-            # Favourites among the categories this segment can be offered, so its best offer
-            # exists: one for the day and another for the evening (when there are two).
+            # among the categories this segment can be offered, so its favourite offer exists
             own = sorted({o.category for o in self.offers if self._eligible(o, segment)})
-            picks = rng.sample(own, 2) if len(own) >= 2 else own * 2
-            self.favourites[segment] = (picks[0], picks[1])
+            self.favourites[segment] = rng.choice(own)
+        shuffled = rng.sample(self.categories, len(self.categories))
+        self.daypart = {t: shuffled[i % len(shuffled)] for i, t in enumerate(TIMES)}
         self.seasonal = {season: rng.choice(self.categories) for season in SEASONS}
 
     @staticmethod
@@ -189,19 +192,19 @@ class RetailWorld(World):
         return [o.id for o in self.offers if self._eligible(o, visit.segment)]
 
     # --- the hidden model ----------------------------------------------------------------------
-    def _favourite(self, segment: str, time_of_day: str, epoch: int) -> str:
-        if epoch % 2:  # drift: the next segment's favourites, day and evening swapped
+    def _favourites(self, segment: str, time_of_day: str, epoch: int) -> tuple[str, str]:
+        """The segment's favourite category and the time of day's, in this taste epoch."""
+        if epoch % 2:  # drift: the next segment's, and the time of day twelve hours away
             index = self.segments.index(segment)
             segment = self.segments[(index + 1) % len(self.segments)]
-            time_of_day = "evening" if time_of_day in DAYTIME else "morning"
-        day, evening = self.favourites[segment]
-        return day if time_of_day in DAYTIME else evening
+            time_of_day = TIMES[(TIMES.index(time_of_day) + 2) % len(TIMES)]
+        return self.favourites[segment], self.daypart[time_of_day]
 
     def affinity(self, visit: SimVisit, offer: RetailOffer) -> float:
         ctx = visit.context
         score = self.base.get((visit.segment, offer.category), -1.0)
-        if offer.category == self._favourite(visit.segment, ctx["timeOfDay"], visit.epoch):
-            score += 2.8
+        liked, timely = self._favourites(visit.segment, ctx["timeOfDay"], visit.epoch)
+        score += SEGMENT_TASTE * (offer.category == liked) + TIME_TASTE * (offer.category == timely)
         if offer.category == self.seasonal[ctx["season"]]:
             score += 0.8
         cheap = offer.price * (1 - offer.discount) <= self.median_price
