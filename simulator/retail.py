@@ -32,9 +32,9 @@ TIMES = ("morning", "afternoon", "evening", "night")
 DEVICES = (("mobile", 0.55), ("desktop", 0.35), ("tablet", 0.10))
 REFERRALS = (("direct", 0.35), ("search", 0.30), ("social", 0.20), ("email", 0.15))
 SEASONS = ("winter", "spring", "summer", "autumn")
-USERS_PER_SEGMENT = 400
+USERS_PER_SEGMENT = 400  # visitors map onto a population of known shoppers
 SEGMENT_TASTE = 2.2  # affinity added for the segment's favourite category
-TIME_TASTE = 2.0  # ... and for the category that sells at this time of day  # visitors map onto a population of known shoppers
+TIME_TASTE = 2.0  # ... and for the category that sells at this time of day
 
 
 @dataclass(frozen=True)
