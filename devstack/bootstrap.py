@@ -89,6 +89,13 @@ def main(argv: list[str] | None = None, prog: str = "python -m devstack.bootstra
         ensure_schema(cosmos, settings.cosmos_database)
     create_storage()
     print(f"bootstrap: database {get_settings().cosmos_database!r}, containers and queues ready")
+    from shared import wiring
+    from shared.catalog import demo
+
+    wiring.reset()
+    loaded = demo.load_if_empty(wiring.current().catalog)
+    if loaded:
+        print(f"bootstrap: demo catalog loaded ({loaded[0]} products, {loaded[1]} offers)")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from functions import health_routes, personalizer_routes, simulation_routes
+from functions import (
+    catalog_routes,
+    health_routes,
+    offers_routes,
+    personalizer_routes,
+    simulation_routes,
+)
 from functions.http_io import content_type_error, error_response, validation_message
 from functions.middleware import ApiKeyMiddleware, BodyLimitMiddleware
 from shared.connections import ConnectionMissing
@@ -39,6 +45,8 @@ def create_api() -> FastAPI:
     _map_errors(api)
     api.include_router(health_routes.router, prefix="/api")
     api.include_router(simulation_routes.router, prefix="/api")
+    api.include_router(catalog_routes.router, prefix="/api")
+    api.include_router(offers_routes.router, prefix="/api")
     for index, base in enumerate(personalizer_routes.BASE_PATHS):
         api.include_router(personalizer_routes.router, prefix=base, include_in_schema=index == 0)
     settings = get_settings()

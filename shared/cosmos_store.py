@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 # Container name -> partition key path. One place, mirrored by infra/bicep/modules/cosmos.bicep.
 CONTAINERS: dict[str, str] = {
     "config": "/id",
+    "catalog": "/kind",  # products and offers (shared/catalog/store.py says why)
 }
 
 Item = dict[str, Any]

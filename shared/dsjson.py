@@ -89,4 +89,6 @@ def joined_line(
     }
     if skip_learn:
         line["_skipLearn"] = True
+    if decision.arm:
+        line["_arm"] = decision.arm  # the offers API's experiment arm (lift per arm)
     return line

@@ -46,9 +46,15 @@ class Ranker:
         self._settings = settings
         self._clock = clock
 
-    def rank(self, request: RankRequest) -> RankOutcome:
+    def rank(
+        self, request: RankRequest, learning_mode: str | None = None, arm: str = ""
+    ) -> RankOutcome:
+        """`learning_mode` overrides the service's for this decision (the offers API's control
+        arm is logged as LoggingOnly: served the baseline, archived, never learned); `arm` is
+        recorded in the decision."""
         config = self._serving.config()
         service, policy = config.service, config.policy
+        mode = learning_mode or service.learningMode
         event_id = request.eventId or uuid.uuid4().hex
         try:
             context, count = features.context_line(request.contextFeatures)
@@ -77,7 +83,7 @@ class Ranker:
             model_version = str(loaded.meta.version)
 
         order = sorted(range(len(eligible)), key=lambda i: -probabilities[i])
-        if service.learningMode == "Online":
+        if mode == "Online":
             chosen = sample_index(probabilities, event_id)
             logged = probabilities
         else:  # Apprentice and LoggingOnly serve the baseline, deterministically
@@ -97,8 +103,9 @@ class Ranker:
             probabilities=[logged[i] for i in served],
             excluded=list(request.excludedActions),
             model_version=model_version,
-            learning_mode=service.learningMode,
+            learning_mode=mode,
             deferred=request.deferActivation,
+            arm=arm,
         )
         self._publisher.publish(self._settings.decisions_hub, encode(decision), event_id)
         response = {"ranking": ranking, "eventId": event_id, "rewardActionId": eligible[chosen].id}

@@ -55,6 +55,10 @@ class Settings:
     max_request_bytes: int = 1_048_576
     publish_buffer_size: int = 20_000
     api_key: str = ""
+    catalog_cache_seconds: float = 30.0  # the serving copy of the catalog (shared/catalog/cache.py)
+    offers_control_percent: float = 10.0  # share of visitors in the offers API's control group
+    offers_dismiss_days: float = 7.0  # a dismissed offer is not shown again for this long
+    profile_timeout_ms: float = 50.0  # the profile read on /api/offers; slower: cold start
     # The simulator (simulator/runs.py): its queue, its run state, and the app it drives (empty
     # base URL: this app, https://WEBSITE_HOSTNAME/api in Azure; empty key: PERSONALIZER_API_KEY)
     simulator_queue: str = "simulate"
@@ -132,6 +136,10 @@ def load_settings() -> Settings:
         max_request_bytes=int(_float("MAX_REQUEST_BYTES", s.max_request_bytes)),
         publish_buffer_size=int(_float("PUBLISH_BUFFER_SIZE", s.publish_buffer_size)),
         api_key=_str("PERSONALIZER_API_KEY", ""),
+        catalog_cache_seconds=_float("CATALOG_CACHE_SECONDS", s.catalog_cache_seconds),
+        offers_control_percent=_float("OFFERS_CONTROL_PERCENT", s.offers_control_percent),
+        offers_dismiss_days=_float("OFFERS_DISMISS_DAYS", s.offers_dismiss_days),
+        profile_timeout_ms=_float("PROFILE_TIMEOUT_MS", s.profile_timeout_ms),
         simulator_queue=_str("SIMULATOR_QUEUE", s.simulator_queue),
         simulations_container=_str("SIMULATIONS_CONTAINER", s.simulations_container),
         simulator_base_url=_str("SIMULATOR_BASE_URL", ""),

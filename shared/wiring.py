@@ -24,12 +24,16 @@ if TYPE_CHECKING:
 
     from shared.archive import JoinedArchive
     from shared.capture import Capture, EventLog
+    from shared.catalog.cache import CatalogCache
+    from shared.catalog.store import CatalogStore
     from shared.config_store import ConfigStore
     from shared.cosmos_store import CosmosStore
     from shared.dependency_checks import Check
     from shared.events.publisher import EventPublisher
     from shared.learner import Learner
     from shared.model_store import ModelStore
+    from shared.offers.service import OffersService
+    from shared.offers.signals import ShopperSignals
     from shared.poison import PoisonParking
     from shared.ranker import Ranker
     from shared.serving_state import ServingState
@@ -133,6 +137,24 @@ class Wiring:
         container = self.blob_service.get_container_client(self.settings.archive_container)
         return PoisonParking(container)
 
+    @once
+    def catalog(self) -> CatalogStore:
+        from shared.catalog.store import CatalogStore
+
+        return CatalogStore(self.cosmos)
+
+    @once
+    def catalog_cache(self) -> CatalogCache:
+        from shared.catalog.cache import CatalogCache
+
+        return CatalogCache(self.catalog, self.settings.catalog_cache_seconds)
+
+    @once
+    def shopper_signals(self) -> ShopperSignals:
+        from shared.offers.signals import NoSignals
+
+        return NoSignals()
+
     # --- the engine ----------------------------------------------------------------------------
     @once
     def publisher(self) -> EventPublisher:
@@ -185,6 +207,12 @@ class Wiring:
         queue = self.queue_service.get_queue_client(self.settings.simulator_queue)
         base, key = self.settings.simulator_target()
         return Simulations(RunStore(container), queue, lambda: AppClient(base, key))
+
+    @once
+    def offers(self) -> OffersService:
+        from shared.offers.service import OffersService
+
+        return OffersService(self.catalog_cache, self.shopper_signals, self.ranker, self.settings)
 
     # --- health --------------------------------------------------------------------------------
     def dependency_checks(self) -> dict[str, Check]:

@@ -42,6 +42,7 @@ class DecisionEvent:
     learning_mode: str  # Online | Apprentice | LoggingOnly
     deferred: bool
     featurization: int = features.VERSION
+    arm: str = ""  # the offers API's experiment arm ("personalized" | "control"); "" elsewhere
 
     @property
     def chosen_index(self) -> int:
@@ -74,6 +75,7 @@ class DecisionEvent:
             "_mode": self.learning_mode,
             "_t": self.timestamp,
             "_fv": self.featurization,
+            **({"_arm": self.arm} if self.arm else {}),
         }
 
     @classmethod
@@ -92,6 +94,7 @@ class DecisionEvent:
                 learning_mode=str(wire.get("_mode", "Online")),
                 deferred=bool(wire.get("DeferredAction", False)),
                 featurization=int(wire.get("_fv", 1)),  # events before `_fv` existed were v1
+                arm=str(wire.get("_arm", "")),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise EventFormatError(f"malformed decision event: {exc!r}") from exc

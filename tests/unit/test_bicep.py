@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from pycep import BicepParser
 
+from shared.cosmos_store import CONTAINERS
+
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
 BICEP_DIR = INFRA / "bicep"
@@ -62,6 +64,10 @@ EXPECTED_APP_SETTINGS = [
     "SIMULATIONS_CONTAINER",
     "SIMULATOR_BASE_URL",
     "SIMULATOR_API_KEY",
+    "CATALOG_CACHE_SECONDS",
+    "OFFERS_CONTROL_PERCENT",
+    "OFFERS_DISMISS_DAYS",
+    "PROFILE_TIMEOUT_MS",
 ]
 
 # Literal values the settings must carry (the rest are expressions over deployed resources).
@@ -83,6 +89,10 @@ EXPECTED_LITERAL_VALUES = {
     "CONFIG_CACHE_SECONDS": "30",
     "LEARN_SCHEDULE": "0 * * * * *",
     "MAX_REQUEST_BYTES": "1048576",
+    "CATALOG_CACHE_SECONDS": "30",
+    "OFFERS_CONTROL_PERCENT": "10",
+    "OFFERS_DISMISS_DAYS": "7",
+    "PROFILE_TIMEOUT_MS": "50",
     "PERSONALIZER_REWARD_WAIT_TIME": "PT10M",
     "PERSONALIZER_MODEL_EXPORT_FREQUENCY": "PT5M",
     "PERSONALIZER_DEFAULT_REWARD": "0",
@@ -403,8 +413,25 @@ def test_cosmos_serverless_local_auth_off_and_containers() -> None:
     ((_, containers),) = resources_of_type(
         tree, "Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers"
     )
-    assert sorted(loop_items(tree, containers)) == ["config"]
-    assert body(containers)["properties"]["resource"]["partitionKey"]["paths"] == ["/id"]
+    assert cosmos_containers(find_module_file("cosmos.bicep")) == CONTAINERS
+    (path,) = body(containers)["properties"]["resource"]["partitionKey"]["paths"]
+    assert path["operator"]["operands"] == {"operand_1": "container", "operand_2": "partitionKey"}
+
+
+def cosmos_containers(path: Path) -> dict[str, str]:
+    """name -> partition key of the containers a cosmos.bicep creates (its default list)."""
+    tree = parse(path)
+    ((_, containers),) = resources_of_type(
+        tree, "Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers"
+    )
+    return {str(c["name"]): str(c["partitionKey"]) for c in loop_items(tree, containers)}
+
+
+def test_cosmos_container_check_bites_on_a_changed_partition_key(tmp_path: Path) -> None:
+    text = find_module_file("cosmos.bicep").read_text()
+    copy = tmp_path / "cosmos.bicep"
+    copy.write_text(text.replace("partitionKey: '/kind'", "partitionKey: '/id'"))
+    assert cosmos_containers(copy) != CONTAINERS
 
 
 def test_app_insights_local_auth_off() -> None:

@@ -1,5 +1,5 @@
 // Cosmos DB for NoSQL, serverless, keys disabled (Entra ID data-plane RBAC only).
-// Database `offers` with container `config` (the learning pipeline uses Blob, not Cosmos). Containers are created here because
+// Database `offers` with containers `config` and `catalog` (the learning pipeline uses Blob, not Cosmos). Containers are created here because
 // data-plane RBAC cannot create databases or containers.
 
 @description('Cosmos DB account name (3-44 lowercase letters, digits, hyphens).')
@@ -16,9 +16,16 @@ param tags object = {}
 @description('SQL database name.')
 param databaseName string = 'offers'
 
-@description('Containers to create, all partitioned on /id.')
-param containerNames array = [
-  'config'
+@description('Containers to create with their partition key (mirrors CONTAINERS in shared/cosmos_store.py).')
+param containers array = [
+  {
+    name: 'config'
+    partitionKey: '/id'
+  }
+  {
+    name: 'catalog'
+    partitionKey: '/kind'
+  }
 ]
 
 resource account 'Microsoft.DocumentDB/databaseAccounts@2024-05-15' = {
@@ -60,15 +67,15 @@ resource database 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2024-05-15
   }
 }
 
-resource containers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@2024-05-15' = [for containerName in containerNames: {
+resource sqlContainers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@2024-05-15' = [for container in containers: {
   parent: database
-  name: containerName
+  name: container.name
   properties: {
     resource: {
-      id: containerName
+      id: container.name
       partitionKey: {
         paths: [
-          '/id'
+          container.partitionKey
         ]
         kind: 'Hash'
       }

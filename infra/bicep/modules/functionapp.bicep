@@ -280,6 +280,23 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           name: 'SIMULATOR_API_KEY'
           value: ''
         }
+        // The offers API: catalog cache, control group share, dismissal window, profile timeout
+        {
+          name: 'CATALOG_CACHE_SECONDS'
+          value: '30'
+        }
+        {
+          name: 'OFFERS_CONTROL_PERCENT'
+          value: '10'
+        }
+        {
+          name: 'OFFERS_DISMISS_DAYS'
+          value: '7'
+        }
+        {
+          name: 'PROFILE_TIMEOUT_MS'
+          value: '50'
+        }
       ]
     }
   }
