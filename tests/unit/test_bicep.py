@@ -589,3 +589,44 @@ def test_outputs_and_cors_parameter() -> None:
     app = parse(FUNCTION_APP_FILE)
     assert "corsAllowedOrigins" in app["parameters"]
     assert "allowedOrigins: corsAllowedOrigins" in FUNCTION_APP_FILE.read_text()
+
+
+# Settings the code reads that Bicep deliberately does not set (the code's default is right in
+# Azure, or the platform sets them).
+NOT_DEPLOYED = {
+    "HUB_STANDIN_QUEUE_PREFIX": "local stand-in queues only (EVENT_TRANSPORT=storage-queues)",
+    "PUBLISH_BUFFER_SIZE": "the default buffer fits; a tuning knob",
+    "PERSONALIZER_POLICY_ARGUMENTS": "empty = the measured default policy (shared/policy.py)",
+    "WEBSITE_HOSTNAME": "set by the Functions platform",
+}
+_READS = re.compile(
+    r"(?:_str|_float|_int|_bool|getenv|environ\.get)\(\s*\"([A-Z][A-Z0-9_]+)\""
+    r"|environ\[\"([A-Z][A-Z0-9_]+)\"\]"
+    r"|\"%([A-Z][A-Z0-9_]+)%\""
+)
+
+
+def settings_read(texts: list[str]) -> set[str]:
+    return {next(g for g in m.groups() if g) for t in texts for m in _READS.finditer(t)}
+
+
+def code_texts() -> list[str]:
+    dirs = ("shared", "functions", "simulator")
+    files = [p for d in dirs for p in (ROOT / d).rglob("*.py")] + [ROOT / "function_app.py"]
+    return [p.read_text() for p in files]
+
+
+def unprovisioned(texts: list[str]) -> set[str]:
+    return settings_read(texts) - set(EXPECTED_APP_SETTINGS) - set(NOT_DEPLOYED)
+
+
+def test_every_setting_the_code_reads_is_provisioned_or_said_not_to_be() -> None:
+    read = settings_read(code_texts())
+    assert {"COSMOS_DATABASE", "LEARN_SCHEDULE", "PERSONALIZER_MODEL_EXPORT_FREQUENCY"} <= read
+    assert unprovisioned(code_texts()) == set()
+    assert set(NOT_DEPLOYED) <= read, "NOT_DEPLOYED names a setting nothing reads"
+
+
+def test_the_provisioning_check_bites_on_a_new_setting() -> None:
+    planted = 'x = _float(\n    "NEW_TUNING_KNOB", 1.0)\n@bp.queue_trigger(name="%NEW_QUEUE%")'
+    assert unprovisioned([*code_texts(), planted]) == {"NEW_TUNING_KNOB", "NEW_QUEUE"}
