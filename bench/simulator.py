@@ -50,8 +50,9 @@ def catalog_path() -> Path:
 
 
 def channel_of(host: common.Server) -> str:
-    paths = host.session.get(host.url("/openapi.json"), timeout=30).json().get("paths", {})
-    return "offers" if "/api/offers" in paths and "/api/activity" in paths else "rank"
+    from devstack.learning_line import retail_channel
+
+    return retail_channel(host.session.get(host.url("/openapi.json"), timeout=30).json()["paths"])
 
 
 def served_retail(

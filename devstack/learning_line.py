@@ -34,12 +34,12 @@ def _call(url: str, method: str = "GET", body: dict[str, Any] | None = None) -> 
 
 
 def choose_run(base_url: str, rate: float) -> dict[str, Any]:
-    """Retail through the offers API when the app has it and the demo catalog exists; retail
-    through rank/reward with the catalog only; else Tom/Anna."""
+    """Retail through the offers API when the app has it and the demo catalog exists (rewards as
+    activity, or through the reward route while there is no activity route); retail through
+    rank/reward with the catalog only; else Tom/Anna."""
     paths = (_call(f"{base_url}/openapi.json") or {}).get("paths", {})
-    offers = "/api/offers" in paths and "/api/activity" in paths
     if CATALOG.exists():
-        scenario, channel, sessions = "retail", "offers" if offers else "rank", 2
+        scenario, channel, sessions = "retail", retail_channel(paths), 2
     else:
         scenario, channel, sessions = "tomanna", "rank", 3
     return {
@@ -52,6 +52,12 @@ def choose_run(base_url: str, rate: float) -> dict[str, Any]:
         "thinkSeconds": 1,
         "window": 300,
     }
+
+
+def retail_channel(paths: dict[str, Any]) -> str:
+    if "/api/offers" not in paths:
+        return "rank"
+    return "offers" if "/api/activity" in paths else "offers-reward"
 
 
 def line(status: dict[str, Any], health: dict[str, Any] | None) -> str:

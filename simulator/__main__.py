@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from simulator.client import CHANNELS
 from simulator.scenarios import SCENARIOS, build_world
 
 DEFAULT_URL = "http://127.0.0.1:7071/api"
@@ -67,10 +68,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     _world_args(drive)
     drive.add_argument(
         "--channel",
-        choices=("offers", "rank"),
+        choices=CHANNELS,
         default=None,
-        help="offers: POST /api/offers + /api/activity; rank: the Personalizer routes"
-        " (default: the scenario's)",
+        help="offers: POST /api/offers + /api/activity; offers-reward: /api/offers + the reward"
+        " route; rank: the Personalizer routes (default: the scenario's)",
     )
     drive.add_argument("--rate", type=float, default=100.0, help="decisions/s (0: unpaced)")
     drive.add_argument("--workers", type=int, default=1, help="concurrent visitors (default 1)")
@@ -79,7 +80,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     start = commands.add_parser("start", help="start a queue-driven run in the app")
     _common(start)
     _world_args(start)
-    start.add_argument("--channel", choices=("offers", "rank"), default=None)
+    start.add_argument("--channel", choices=CHANNELS, default=None, help="as for drive")
     start.add_argument("--rate", type=float, default=20.0, help="decisions/s (default 20)")
     start.add_argument("--think", type=float, default=1.0, help="seconds between a visitor's pages")
     start.add_argument("--watch", action="store_true", help="follow the run until it ends")

@@ -4,6 +4,8 @@ Two ways a site asks for a decision:
 - `offers`: POST /api/offers, then the shopper's activity to POST /api/activity (offer_view, and
   offer_click / add_to_cart / purchase as far as the shopper goes), each carrying the decision's
   eventId so the app turns it into a reward;
+- `offers-reward`: POST /api/offers, and the visit's value to the reward route (for an app
+  without the activity route; the same learning, no activity aggregates);
 - `rank`: the Personalizer routes, POST …/rank then POST …/events/{id}/reward with the visit's
   value.
 """
@@ -19,7 +21,7 @@ import requests
 from simulator.world import Reaction, SimVisit, World
 
 PERSONALIZER = "/personalizer/v1.0"
-CHANNELS = ("offers", "rank")
+CHANNELS = ("offers", "offers-reward", "rank")
 
 
 class AppError(RuntimeError):
@@ -68,7 +70,10 @@ class AppClient:
         if channel == "rank":
             answer = self._post(f"{PERSONALIZER}/rank", world.rank_request(visit, event_id)).json()
             return Decision(str(answer["eventId"]), str(answer["rewardActionId"]))
-        answer = self._post("/offers", world.offers_request(visit)).json()
+        body = world.offers_request(visit)
+        if event_id:
+            body["eventId"] = event_id  # a replayed step asks again under the same id
+        answer = self._post("/offers", body).json()
         offers = answer.get("offers") or []
         if not offers:
             raise AppError("POST /offers answered no offers")
@@ -79,7 +84,7 @@ class AppClient:
     def feedback(
         self, world: World, visit: SimVisit, decision: Decision, reaction: Reaction, channel: str
     ) -> None:
-        if channel == "rank":
+        if channel in ("rank", "offers-reward"):
             if reaction.reward:
                 path = f"{PERSONALIZER}/events/{decision.event_id}/reward"
                 self._post(path, {"value": reaction.reward})

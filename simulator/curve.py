@@ -59,10 +59,12 @@ class Totals:
         n, reward, expected, oracle, random, baseline, control_n, control = self.values
         n = max(n, 1)
         control_mean = control / control_n if control_n else baseline / n
+        # the app's reward is its personalized decisions' (the control arm's are reported apart)
+        personalized = max(n - control_n, 1)
         return Window(
             window=end,
             decisions=int(self.values[0]),
-            app=expected / n,
+            app=(expected - control) / personalized if control_n < n else expected / n,
             observed=reward / n,
             oracle=oracle / n,
             random=random / n,

@@ -153,9 +153,11 @@ class RetailWorld(World):
         self.base = {(s, c): rng.gauss(-1.0, 0.4) for s in self.segments for c in self.categories}
         self.favourites: dict[str, str] = {}
         for segment in self.segments:
-            # among the categories this segment can be offered, so its favourite offer exists
+            # among the categories this segment can be offered, so its favourite offer exists;
+            # segments differ while categories last (shared favourites would need no context)
             own = sorted({o.category for o in self.offers if self._eligible(o, segment)})
-            self.favourites[segment] = rng.choice(own)
+            fresh = [c for c in own if c not in self.favourites.values()]
+            self.favourites[segment] = rng.choice(fresh or own)
         shuffled = rng.sample(self.categories, len(self.categories))
         self.daypart = {t: shuffled[i % len(shuffled)] for i, t in enumerate(TIMES)}
         self.seasonal = {season: rng.choice(self.categories) for season in SEASONS}

@@ -51,8 +51,10 @@ class SimulationRequest(BaseModel):
     rate: float = Field(10.0, gt=0, le=1_000, description="decisions per second, all visitors")
     thinkSeconds: float = Field(1.0, ge=0, le=3_600, description="between a visitor's pages")
     driftAt: int | None = Field(None, ge=0, description="visits between taste changes; 0 never")
-    channel: Literal["offers", "rank"] | None = Field(
-        None, description="offers: /api/offers + /api/activity; rank: Personalizer routes"
+    channel: Literal["offers", "offers-reward", "rank"] | None = Field(
+        None,
+        description="offers: /api/offers + /api/activity; offers-reward: /api/offers + the"
+        " reward route; rank: the Personalizer routes (default: the scenario's)",
     )
     window: int = Field(500, ge=10, le=1_000_000, description="decisions per reported window")
 
@@ -98,7 +100,7 @@ class Simulations:
         """Validate, store the run, enqueue its first spawn. ValueError: a bad request."""
         world = build_world(request.scenario, request.seed, request.driftAt)  # ValueError
         channel = request.channel or world.channel
-        if channel == "offers" and world.channel != "offers":
+        if channel.startswith("offers") and world.channel != "offers":
             raise ValueError(f"scenario {request.scenario!r} has no offers page; use rank")
         spec = RunSpec(
             id=uuid.uuid4().hex[:12],

@@ -129,3 +129,15 @@ def test_paced_concurrent_drive_keeps_every_visitors_steps_in_order() -> None:
     world = RetailWorld(4, catalog=CATALOG)
     rows = drive(world, client_with(adapter), visitors=20, sessions=2, workers=4, rate=2_000)
     assert [r["ordinal"] for r in rows] == list(range(20 * world.steps_per_visitor(2)))
+
+
+def test_offers_reward_channel_asks_offers_and_rewards_through_the_reward_route() -> None:
+    adapter = StandIn()
+    world = RetailWorld(2, catalog=CATALOG)
+    client = client_with(adapter)
+    results = [play_step(world, client, "offers-reward", v, 0, 1, f"e{v}") for v in range(100)]
+    offers = [c for c in adapter.calls if c[0] == "/offers"]
+    rewards = [c for c in adapter.calls if c[0].endswith("/reward")]
+    assert [c[1]["eventId"] for c in offers] == [f"e{v}" for v in range(100)]
+    assert not [c for c in adapter.calls if c[0] == "/activity"]
+    assert sorted(c[1]["value"] for c in rewards) == sorted(r.reward for r in results if r.reward)
