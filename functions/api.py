@@ -23,6 +23,7 @@ from functions import (
 )
 from functions.http_io import content_type_error, error_response, validation_message
 from functions.middleware import ApiKeyMiddleware, BodyLimitMiddleware
+from shared.auth import KeyRing
 from shared.connections import ConnectionMissing
 from shared.errors import ApiError
 from shared.settings import get_settings
@@ -51,8 +52,9 @@ def create_api() -> FastAPI:
         api.include_router(personalizer_routes.router, prefix=base, include_in_schema=index == 0)
     settings = get_settings()
     api.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
-    if settings.api_key:
-        api.add_middleware(ApiKeyMiddleware, key=settings.api_key)
+    keys = KeyRing.from_settings(settings)
+    if not keys.open:
+        api.add_middleware(ApiKeyMiddleware, keys=keys)
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
     return api
 

@@ -3,11 +3,10 @@ Starlette's BaseHTTPMiddleware) so that responses are not wrapped and re-streame
 
 from __future__ import annotations
 
-import hmac
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from functions.http_io import error_response
+from shared.auth import KeyRing
 from shared.errors import ApiError
 
 
@@ -64,21 +63,16 @@ class BodyLimitMiddleware:
 
 
 class ApiKeyMiddleware:
-    """With PERSONALIZER_API_KEY set, Personalizer routes need it in Ocp-Apim-Subscription-Key, as
-    Personalizer's clients send it. Not installed at all when no key is set (local default)."""
+    """Client and admin keys (shared/auth.py). Not installed when no key is configured."""
 
-    def __init__(self, app: ASGIApp, key: str, prefix: str = "/api/personalizer") -> None:
+    def __init__(self, app: ASGIApp, keys: KeyRing) -> None:
         self.app = app
-        self.key = key.encode()
-        self.prefix = prefix
+        self.keys = keys
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(self.prefix):
-            sent = dict(scope["headers"]).get(b"ocp-apim-subscription-key", b"")
-            if not hmac.compare_digest(sent, self.key):
-                message = "missing or wrong Ocp-Apim-Subscription-Key"
-                await error_response(ApiError(401, "PermissionDenied", message))(
-                    scope, receive, send
-                )
+        if scope["type"] == "http":
+            refused = self.keys.authorize(scope["method"], scope["path"], dict(scope["headers"]))
+            if refused is not None:
+                await error_response(refused)(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -54,7 +54,9 @@ class Settings:
     config_cache_seconds: float = 30.0
     max_request_bytes: int = 1_048_576
     publish_buffer_size: int = 20_000
-    api_key: str = ""
+    api_key: str = ""  # Personalizer's single key: an admin key (shared/auth.py)
+    client_keys: tuple[str, ...] = ()  # serving routes only (rank, reward, offers, activity)
+    admin_keys: tuple[str, ...] = ()  # every route
     catalog_cache_seconds: float = 30.0  # the serving copy of the catalog (shared/catalog/cache.py)
     offers_control_percent: float = 10.0  # share of visitors in the offers API's control group
     offers_dismiss_days: float = 7.0  # a dismissed offer is not shown again for this long
@@ -83,12 +85,19 @@ class Settings:
             base = f"https://{self.website_hostname}/api"
         else:
             base = "http://127.0.0.1:7071/api"
-        return base, self.simulator_api_key or self.api_key
+        # visitors call serving routes only: a client key is enough
+        keys = [self.simulator_api_key, *self.client_keys, self.api_key, *self.admin_keys]
+        return base, next((k for k in keys if k), "")
 
 
 def _str(name: str, default: str) -> str:
     value = os.environ.get(name, "").strip()
     return value or default
+
+
+def _list(name: str) -> tuple[str, ...]:
+    """A comma-separated setting (several keys, for rotation)."""
+    return tuple(v.strip() for v in os.environ.get(name, "").split(",") if v.strip())
 
 
 def _float(name: str, default: float) -> float:
@@ -136,6 +145,8 @@ def load_settings() -> Settings:
         max_request_bytes=int(_float("MAX_REQUEST_BYTES", s.max_request_bytes)),
         publish_buffer_size=int(_float("PUBLISH_BUFFER_SIZE", s.publish_buffer_size)),
         api_key=_str("PERSONALIZER_API_KEY", ""),
+        client_keys=_list("API_CLIENT_KEYS"),
+        admin_keys=_list("API_ADMIN_KEYS"),
         catalog_cache_seconds=_float("CATALOG_CACHE_SECONDS", s.catalog_cache_seconds),
         offers_control_percent=_float("OFFERS_CONTROL_PERCENT", s.offers_control_percent),
         offers_dismiss_days=_float("OFFERS_DISMISS_DAYS", s.offers_dismiss_days),

@@ -28,6 +28,14 @@ param principalType string = 'User'
 @secure()
 param personalizerApiKey string = ''
 
+@description('Client API keys, comma-separated (rotation): serving routes only (rank, reward, activate, offers, activity). Safe to ship in a storefront.')
+@secure()
+param apiClientKeys string = ''
+
+@description('Admin API keys, comma-separated (rotation): every route. Never ship them in a page or app.')
+@secure()
+param apiAdminKeys string = ''
+
 @description('Origins allowed to call the function URLs from a browser, e.g. the storefront site.')
 param corsAllowedOrigins array = []
 
@@ -122,6 +130,8 @@ module functionApp 'modules/functionapp.bicep' = {
     cosmosEndpoint: cosmos.outputs.endpoint
     appInsightsName: monitoring.outputs.appInsightsName
     personalizerApiKey: personalizerApiKey
+    apiClientKeys: apiClientKeys
+    apiAdminKeys: apiAdminKeys
     corsAllowedOrigins: corsAllowedOrigins
   }
   // The host starts with identity-based connections: grant the roles before the app exists.

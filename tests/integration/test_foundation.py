@@ -76,3 +76,36 @@ def test_api_key_guards_personalizer_routes_when_set(
         client.get(url, headers={"Ocp-Apim-Subscription-Key": "local-test-key"}).status_code == 200
     )
     assert client.get("/api/health").status_code == 200  # health stays open for probes
+
+
+def test_client_and_admin_keys_on_the_real_app(
+    isolated: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A storefront's client key ranks and rewards but cannot reconfigure; an admin key can."""
+    from functions.api import create_api
+    from tests.conftest import reset_caches
+
+    monkeypatch.setenv("API_CLIENT_KEYS", "client-1,client-2")
+    monkeypatch.setenv("API_ADMIN_KEYS", "admin-1")
+    reset_caches()
+    client = TestClient(create_api())
+    base = "/api/personalizer/v1.0"
+    rank = {
+        "contextFeatures": [{"user": "Tom"}],
+        "actions": [{"id": "a", "features": [{"k": "a"}]}, {"id": "b", "features": [{"k": "b"}]}],
+    }
+
+    def call(method: str, path: str, key: str | None, **kw: object) -> int:
+        headers = {"Ocp-Apim-Subscription-Key": key} if key else {}
+        return client.request(method, path, headers=headers, **kw).status_code  # type: ignore[arg-type]
+
+    assert call("POST", f"{base}/rank", "client-2", json=rank) == 201
+    assert call("POST", f"{base}/events/e1/reward", "client-1", json={"value": 1}) == 204
+    assert call("GET", f"{base}/configurations/service", "client-1") == 403
+    assert call("GET", f"{base}/configurations/service", "admin-1") == 200
+    assert call("GET", "/api/catalog/offers", "client-1") == 403
+    assert call("POST", f"{base}/rank", None, json=rank) == 401
+    assert call("POST", f"{base}/rank", "nope", json=rank) == 401
+    assert call("GET", "/api/health", None) == 200
+    denied = client.get(f"{base}/configurations/policy", headers={"x-functions-key": "client-1"})
+    assert denied.status_code == 403 and denied.json()["error"]["code"] == "Forbidden"

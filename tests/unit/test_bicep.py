@@ -60,6 +60,8 @@ EXPECTED_APP_SETTINGS = [
     "PERSONALIZER_LOG_RETENTION_DAYS",
     "PERSONALIZER_LEARNING_MODE",
     "PERSONALIZER_API_KEY",
+    "API_CLIENT_KEYS",
+    "API_ADMIN_KEYS",
     "SIMULATOR_QUEUE",
     "SIMULATIONS_CONTAINER",
     "SIMULATOR_BASE_URL",
@@ -320,10 +322,11 @@ def test_app_setting_literal_values() -> None:
     values = {s["name"]: s["value"] for s in app_settings(site)}
     for name, expected in EXPECTED_LITERAL_VALUES.items():
         assert values[name] == expected, f"{name}={values[name]!r}, expected {expected!r}"
-    # The API key comes from a @secure() parameter, never a literal.
-    key_param = values["PERSONALIZER_API_KEY"]
-    assert key_param in tree["parameters"], "PERSONALIZER_API_KEY must come from a parameter"
-    assert {"type": "secure"} in tree["parameters"][key_param]["decorators"]
+    # The API keys come from @secure() parameters, never literals.
+    for name in ("PERSONALIZER_API_KEY", "API_CLIENT_KEYS", "API_ADMIN_KEYS"):
+        key_param = values[name]
+        assert key_param in tree["parameters"], f"{name} must come from a parameter"
+        assert {"type": "secure"} in tree["parameters"][key_param]["decorators"], name
     auth = values["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"]
     assert re.fullmatch(r"ClientId=\$\{[^}]+\};Authorization=AAD", auth), auth
     assert values["EventHubConnection__fullyQualifiedNamespace"] in tree["parameters"]
@@ -335,6 +338,7 @@ def test_main_passes_eventhubs_fqdn_and_secure_key() -> None:
     assert len(fn) == 1
     params = body(tree["modules"][fn[0]])["params"]
     assert params["personalizerApiKey"] == "personalizerApiKey"
+    assert params["apiClientKeys"] == "apiClientKeys" and params["apiAdminKeys"] == "apiAdminKeys"
     assert params["deploymentContainerName"] == "deployment"
     eh_text = find_module_file("eventhubs.bicep").read_text()
     assert "'${namespace.name}.servicebus.windows.net'" in eh_text

@@ -37,6 +37,14 @@ param appInsightsName string
 @secure()
 param personalizerApiKey string = ''
 
+@description('Client API keys, comma-separated (rotation): serving routes only (rank, reward, activate, offers, activity). Safe to ship in a storefront.')
+@secure()
+param apiClientKeys string = ''
+
+@description('Admin API keys, comma-separated (rotation): every route. Never ship them in a page or app.')
+@secure()
+param apiAdminKeys string = ''
+
 @description('Origins allowed to call the function URLs from a browser (storefront pages). Empty: none.')
 param corsAllowedOrigins array = []
 
@@ -261,6 +269,14 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'PERSONALIZER_API_KEY'
           value: personalizerApiKey
+        }
+        {
+          name: 'API_CLIENT_KEYS'
+          value: apiClientKeys
+        }
+        {
+          name: 'API_ADMIN_KEYS'
+          value: apiAdminKeys
         }
         // The simulator: its queue (poison: <queue>-poison), run state, and the app it drives
         // (empty base URL: this app at https://WEBSITE_HOSTNAME/api; empty key: the API key above)
