@@ -3,8 +3,8 @@
 import azure.functions as func
 
 from functions import blueprints
-from functions.api import create_api
+from functions.api import create_app
 
-app = func.AsgiFunctionApp(app=create_api(), http_auth_level=func.AuthLevel.ANONYMOUS)
+app = func.AsgiFunctionApp(app=create_app(), http_auth_level=func.AuthLevel.ANONYMOUS)
 for blueprint in blueprints.ALL:
     app.register_functions(blueprint)

@@ -148,6 +148,10 @@ def _rank_opts(p: argparse.ArgumentParser) -> None:
     g.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     g.add_argument("--profile", action="store_true", help="py-spy one worker under load afterwards")
     g.add_argument(
+        "--rounds", type=int, default=3,
+        help="rounds of app and floor, alternating (default 3); ratios are per round",
+    )  # fmt: skip
+    g.add_argument(
         "--no-floor", action="store_true",
         help="skip the bare FastAPI + VW predict floor (bench/floor_app.py)",
     )  # fmt: skip
@@ -229,6 +233,7 @@ def do_rank(args: argparse.Namespace) -> dict[str, Any]:
             threads=args.threads,
             with_profile=args.profile,
             floor=not args.no_floor,
+            rounds=args.rounds,
         ),
     )
     if getattr(args, "from_results", False):
@@ -288,7 +293,7 @@ def print_rank(result: dict[str, Any]) -> None:
     for r in result["runs"]:
         w = r["wrk"]
         print(
-            f"workers {r['workers']}: {w['rps']:,.0f}/s"
+            f"workers {r['workers']}, round {r.get('round', 1)}: {w['rps']:,.0f}/s"
             f" p50 {w['p50_ms']:.2f} ms p99 {w['p99_ms']:.2f} ms"
             f" non-2xx {w['non_2xx']} | ratio to bare {r['ratio_to_bare']:.2f} |"
             f" queue {r['queue']['events']} events ({r['queue']['distinct_event_ids']} ids) vs"
@@ -299,8 +304,15 @@ def print_rank(result: dict[str, Any]) -> None:
     for r in result.get("floor", []):
         w = r["wrk"]
         print(
-            f"floor, workers {r['workers']}: {w['rps']:,.0f}/s p50 {w['p50_ms']:.2f} ms"
-            f" p99 {w['p99_ms']:.2f} ms non-2xx {w['non_2xx']}"
+            f"floor, workers {r['workers']}, round {r.get('round', 1)}: {w['rps']:,.0f}/s"
+            f" p50 {w['p50_ms']:.2f} ms p99 {w['p99_ms']:.2f} ms non-2xx {w['non_2xx']}"
+        )
+    for s in result.get("summary", []):
+        print(
+            f"summary, workers {s['workers']}: app {s['app_rps']:,.0f}/s (p50 {s['app_p50_ms']:.2f}"
+            f" p99 {s['app_p99_ms']:.2f} ms) floor {s['floor_rps'] or 0:,.0f}/s, app/floor per"
+            f" round {s['ratios']} median {s['ratio_median'] or 0:.3f}, dropped {s['dropped']},"
+            f" missing {s['missing']}"
         )
     print(
         f"bare VW predict {base['bare_predict_per_s']:,.0f}/s, features+predict "

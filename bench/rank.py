@@ -406,6 +406,7 @@ def run(
     threads: int = 2,
     with_profile: bool = False,
     floor: bool = True,
+    rounds: int = 3,
 ) -> dict[str, Any]:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install wrk)")
@@ -423,38 +424,37 @@ def run(
         "targets": {"rps": TARGET_RPS, "p99_ms": TARGET_P99_MS},
         "runs": [],
     }
-    steps = len(workers) * (2 if floor else 1) + 1
+    steps = rounds * len(workers) * (2 if floor else 1) + 1
+    results["rounds"] = rounds
+    results["floor"] = []
     with tempfile.TemporaryDirectory() as tmp, tqdm(total=steps, desc="rank", unit="step") as bar:
         body_path = Path(tmp) / "rank-body.json"
         body_path.write_text(json.dumps(body))
-        if floor:
-            model_path = Path(tmp) / "floor-model.vw"
-            model_path.write_bytes(data)
-            results["floor"] = []
+        model_path = Path(tmp) / "floor-model.vw"
+        model_path.write_bytes(data)
+        # Alternate app and floor (and which goes first) so that load from others on the shared
+        # machine falls on both alike; the ratio of each round's pair is what is compared.
+        for round_no in range(rounds):
             for count in workers:
-                bar.set_postfix_str(f"floor, {count} worker(s)")
-                results["floor"].append(
-                    _floor_run(
-                        count, body, body_path, model_path, seconds, warmup, connections, threads
-                    )
-                )
-                bar.update()
-        for count in workers:
-            bar.set_postfix_str(f"HTTP, {count} worker(s)")
-            results["runs"].append(
-                _http_run(
-                    count,
-                    body,
-                    body_path,
-                    data,
-                    seconds,
-                    warmup,
-                    connections,
-                    threads,
-                    with_profile,
-                )
-            )
-            bar.update()
+                order = ("floor", "app") if (round_no + count) % 2 == 0 else ("app", "floor")
+                for which in order:
+                    if which == "floor" and not floor:
+                        continue
+                    bar.set_postfix_str(f"round {round_no + 1}, {which}, {count} worker(s)")
+                    if which == "floor":
+                        entry = _floor_run(
+                            count, body, body_path, model_path, seconds, warmup, connections,
+                            threads,
+                        )  # fmt: skip
+                        results["floor"].append({**entry, "round": round_no + 1})
+                    else:
+                        last = round_no == rounds - 1
+                        entry = _http_run(
+                            count, body, body_path, data, seconds, warmup, connections, threads,
+                            with_profile and last,
+                        )  # fmt: skip
+                        results["runs"].append({**entry, "round": round_no + 1})
+                    bar.update()
         bar.set_postfix_str("bare VW predict")
         with common.resources() as env:
             save_model(env, data)
@@ -462,7 +462,49 @@ def run(
         bar.update()
     for entry in results["runs"]:
         entry["ratio_to_bare"] = entry["wrk"]["rps"] / results["baseline"]["bare_predict_per_s"]
+    results["summary"] = summarise(results)
     return results
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def summarise(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per worker count: medians over the rounds and each round's app ÷ floor ratio."""
+    out = []
+    floor = {(f["workers"], f.get("round", 1)): f["wrk"] for f in results.get("floor") or []}
+    for count in sorted({r["workers"] for r in results["runs"]}):
+        runs = [r for r in results["runs"] if r["workers"] == count]
+        ratios = [
+            r["wrk"]["rps"] / f["rps"]
+            for r in runs
+            if (f := floor.get((count, r.get("round", 1)))) and f.get("rps")
+        ]
+        floors = [f for (w, _), f in floor.items() if w == count]
+        out.append(
+            {
+                "workers": count,
+                "rounds": len(runs),
+                "app_rps": _median([r["wrk"]["rps"] for r in runs]),
+                "app_p50_ms": _median([r["wrk"]["p50_ms"] for r in runs]),
+                "app_p99_ms": _median([r["wrk"]["p99_ms"] for r in runs]),
+                "app_p99_worst_ms": max(r["wrk"]["p99_ms"] for r in runs),
+                "floor_rps": _median([f["rps"] for f in floors]) if floors else None,
+                "floor_p50_ms": _median([f["p50_ms"] for f in floors]) if floors else None,
+                "floor_p99_ms": _median([f["p99_ms"] for f in floors]) if floors else None,
+                "ratios": [round(x, 3) for x in ratios],
+                "ratio_median": _median(ratios) if ratios else None,
+                "dropped": sum(r["publisher"]["dropped"] for r in runs),
+                "missing": sum(
+                    max(0, r["requests_completed"] - r["queue"]["distinct_event_ids"]) for r in runs
+                ),
+                "load_1min": [r["load_before"][0] for r in runs],
+            }
+        )
+    return out
 
 
 def _floor_run(

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp
 
 from functions import (
     catalog_routes,
@@ -21,7 +22,14 @@ from functions import (
     personalizer_routes,
     simulation_routes,
 )
-from functions.http_io import content_type_error, error_response, validation_message
+from functions.hot_path import HotPath
+from functions.http_io import (
+    content_type_error,
+    crash_response,
+    error_response,
+    misconfigured_response,
+    validation_message,
+)
 from functions.middleware import ApiKeyMiddleware, BodyLimitMiddleware
 from shared.auth import KeyRing
 from shared.connections import ConnectionMissing
@@ -59,6 +67,12 @@ def create_api() -> FastAPI:
     return api
 
 
+def create_app() -> ASGIApp:
+    """What the host serves: the hot routes' fast path (functions/hot_path.py) in front of the
+    FastAPI app, which answers everything else and owns the OpenAPI document."""
+    return HotPath(create_api(), get_settings())
+
+
 def _map_errors(api: FastAPI) -> None:
     """Every failure answers in the project's error body with a machine-readable code."""
 
@@ -89,13 +103,11 @@ def _map_errors(api: FastAPI) -> None:
 
     @api.exception_handler(ConnectionMissing)
     async def misconfigured(request: Request, exc: ConnectionMissing) -> Response:
-        log.error("configuration: %s", exc)
-        return error_response(ApiError(503, "ServiceMisconfigured", str(exc)))
+        return misconfigured_response(exc)
 
     @api.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(ApiError(500, "InternalServerError", "internal error"))
+        return crash_response(request.method, request.url.path)
 
 
 def _openapi(api: FastAPI) -> dict[str, Any]:

@@ -6,6 +6,7 @@ Routers import from here, never from the app (functions/api.py imports the route
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from shared.contracts import ErrorResponse
 from shared.errors import ApiError
 
+log = logging.getLogger("functions.api")  # the app's logger, whichever door answered
 JSON_MEDIA = "application/json"
 M = TypeVar("M", bound=BaseModel)
 
@@ -39,6 +41,17 @@ def error_response(exc: ApiError) -> Response:
     return json_response(exc.body(), exc.status, {"x-ms-error-code": exc.code})
 
 
+def misconfigured_response(exc: Exception) -> Response:
+    log.error("configuration: %s", exc)
+    return error_response(ApiError(503, "ServiceMisconfigured", str(exc)))
+
+
+def crash_response(method: str, path: str) -> Response:
+    """Logs the exception being handled; the body says nothing about it."""
+    log.exception("unhandled error on %s %s", method, path)
+    return error_response(ApiError(500, "InternalServerError", "internal error"))
+
+
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for a route's error answers, all in the project's error body."""
     return {
@@ -47,8 +60,11 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def content_type_error(request: Request) -> str | None:
-    content_type = request.headers.get("content-type", "")
-    if request.method in ("POST", "PUT", "PATCH") and "json" not in content_type.lower():
+    return content_type_problem(request.method, request.headers.get("content-type", ""))
+
+
+def content_type_problem(method: str, content_type: str) -> str | None:
+    if method in ("POST", "PUT", "PATCH") and "json" not in content_type.lower():
         return f"Content-Type must be {JSON_MEDIA} (got {content_type or 'none'})"
     return None
 
@@ -79,8 +95,12 @@ class JsonBody(Generic[M]):
 
     async def parse(self, request: Request) -> M:
         body = await request.body()
+        return self.parse_bytes(body, request.method, request.headers.get("content-type", ""))
+
+    def parse_bytes(self, body: bytes, method: str, content_type: str) -> M:
+        """The body as the model, or ApiError(400, error_code); the hot path calls this too."""
         try:
-            if wrong_type := content_type_error(request):
+            if wrong_type := content_type_problem(method, content_type):
                 raise ApiError(400, self.error_code, wrong_type)
             return self.model.model_validate(orjson.loads(body))
         except orjson.JSONDecodeError as exc:
