@@ -16,8 +16,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
 from functions import (
+    activity_routes,
     catalog_routes,
     health_routes,
+    insights_routes,
     offers_routes,
     personalizer_routes,
     simulation_routes,
@@ -56,6 +58,8 @@ def create_api() -> FastAPI:
     api.include_router(simulation_routes.router, prefix="/api")
     api.include_router(catalog_routes.router, prefix="/api")
     api.include_router(offers_routes.router, prefix="/api")
+    api.include_router(activity_routes.router, prefix="/api")
+    api.include_router(insights_routes.router, prefix="/api")
     for index, base in enumerate(personalizer_routes.BASE_PATHS):
         api.include_router(personalizer_routes.router, prefix=base, include_in_schema=index == 0)
     settings = get_settings()

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from functions import hub_triggers, learn_timer, simulator_triggers
+from functions import activity_triggers, hub_triggers, learn_timer, simulator_triggers
 
-ALL: list[func.Blueprint] = [hub_triggers.bp, learn_timer.bp, simulator_triggers.bp]
+ALL: list[func.Blueprint] = [
+    hub_triggers.bp,
+    activity_triggers.bp,
+    learn_timer.bp,
+    simulator_triggers.bp,
+]

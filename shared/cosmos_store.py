@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 CONTAINERS: dict[str, str] = {
     "config": "/id",
     "catalog": "/kind",  # products and offers (shared/catalog/store.py says why)
+    "aggregates": "/pk",  # activity counters, popularity, co-occurrence (activity/aggregate.py)
+    "profiles": "/userId",  # one document per shopper: a point read on /api/offers
 }
 
 Item = dict[str, Any]

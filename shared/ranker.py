@@ -111,8 +111,10 @@ class Ranker:
         response = {"ranking": ranking, "eventId": event_id, "rewardActionId": eligible[chosen].id}
         return RankOutcome(response, decision)
 
-    def reward(self, event_id: str, value: float) -> None:
-        event = RewardEvent(event_id, uuid.uuid4().hex, value, self._clock())
+    def reward(self, event_id: str, value: float, reward_id: str | None = None) -> None:
+        """`reward_id`: stable when the caller can redeliver (activity events), so the join
+        counts a redelivered reward once."""
+        event = RewardEvent(event_id, reward_id or uuid.uuid4().hex, value, self._clock())
         self._publisher.publish(self._settings.rewards_hub, encode(event), event_id)
 
     def activate(self, event_id: str) -> None:

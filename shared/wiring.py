@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from azure.storage.blob import BlobServiceClient
     from azure.storage.queue import QueueServiceClient
 
+    from shared.activity.consumer import ActivityConsumer
+    from shared.activity.store import ActivityStore
     from shared.archive import JoinedArchive
     from shared.capture import Capture, EventLog
     from shared.catalog.cache import CatalogCache
@@ -150,10 +152,32 @@ class Wiring:
         return CatalogCache(self.catalog, self.settings.catalog_cache_seconds)
 
     @once
-    def shopper_signals(self) -> ShopperSignals:
-        from shared.offers.signals import NoSignals
+    def activity_store(self) -> ActivityStore:
+        from shared.activity.store import ActivityStore
 
-        return NoSignals()
+        return ActivityStore(self.cosmos)
+
+    @once
+    def activity_consumer(self) -> ActivityConsumer:
+        from shared.activity.consumer import ActivityConsumer
+
+        def product_info() -> Callable[[str], tuple[str, str] | None]:
+            products = self.catalog_cache.snapshot().products
+
+            def info(product_id: str) -> tuple[str, str] | None:
+                p = products.get(product_id)
+                return (p.category, p.brand) if p else None
+
+            return info
+
+        container = self.blob_service.get_container_client(self.settings.archive_container)
+        return ActivityConsumer(self.activity_store, container, self.parking, product_info)
+
+    @once
+    def shopper_signals(self) -> ShopperSignals:
+        from shared.activity.signals import ActivitySignals
+
+        return ActivitySignals(self.activity_store, self.settings.signals_cache_seconds)
 
     # --- the engine ----------------------------------------------------------------------------
     @once

@@ -8,7 +8,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-EXPECTED_FUNCTIONS = {"http_app_func", "capture_decisions", "capture_rewards", "learn", "simulate"}
+EXPECTED_FUNCTIONS = {
+    "http_app_func",
+    "capture_decisions",
+    "capture_rewards",
+    "aggregate_activity",
+    "learn",
+    "simulate",
+}
 
 
 @cache
@@ -29,6 +36,7 @@ def test_event_hub_triggers_take_batches_from_settings() -> None:
     for name, hub in (
         ("capture_decisions", "%DECISIONS_HUB%"),
         ("capture_rewards", "%REWARDS_HUB%"),
+        ("aggregate_activity", "%ACTIVITY_HUB%"),
     ):
         assert triggers[name]["type"] == "eventHubTrigger"
         assert triggers[name]["eventHubName"] == hub

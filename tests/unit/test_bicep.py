@@ -70,6 +70,8 @@ EXPECTED_APP_SETTINGS = [
     "OFFERS_CONTROL_PERCENT",
     "OFFERS_DISMISS_DAYS",
     "PROFILE_TIMEOUT_MS",
+    "ACTIVITY_REWARDS",
+    "SIGNALS_CACHE_SECONDS",
 ]
 
 # Literal values the settings must carry (the rest are expressions over deployed resources).
@@ -95,6 +97,8 @@ EXPECTED_LITERAL_VALUES = {
     "OFFERS_CONTROL_PERCENT": "10",
     "OFFERS_DISMISS_DAYS": "7",
     "PROFILE_TIMEOUT_MS": "50",
+    "ACTIVITY_REWARDS": "offer_click=0.2,add_to_cart=0.5,purchase=1.0",
+    "SIGNALS_CACHE_SECONDS": "30",
     "PERSONALIZER_REWARD_WAIT_TIME": "PT10M",
     "PERSONALIZER_MODEL_EXPORT_FREQUENCY": "PT5M",
     "PERSONALIZER_DEFAULT_REWARD": "0",
@@ -573,7 +577,11 @@ def test_storage_lifecycle_expires_events_and_joined_archive() -> None:
             tree, "Microsoft.Storage/storageAccounts/managementPolicies"
         )
     ]
-    (rule,) = body(policy)["properties"]["policy"]["rules"]
+    rule, raw = body(policy)["properties"]["policy"]["rules"]
+    assert raw["definition"]["filters"]["prefixMatch"] == ["archive/activity/"]
+    assert raw["definition"]["actions"]["baseBlob"]["delete"] == {
+        "daysAfterModificationGreaterThan": "activityRetentionDays"
+    }
     assert rule["enabled"] is True and rule["type"] == "Lifecycle"
     assert sorted(rule["definition"]["filters"]["prefixMatch"]) == [
         "archive/joined/",

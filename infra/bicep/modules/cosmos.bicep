@@ -26,6 +26,14 @@ param containers array = [
     name: 'catalog'
     partitionKey: '/kind'
   }
+  {
+    name: 'aggregates'
+    partitionKey: '/pk'
+  }
+  {
+    name: 'profiles'
+    partitionKey: '/userId'
+  }
 ]
 
 resource account 'Microsoft.DocumentDB/databaseAccounts@2024-05-15' = {

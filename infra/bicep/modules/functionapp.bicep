@@ -313,6 +313,15 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           name: 'PROFILE_TIMEOUT_MS'
           value: '50'
         }
+        // Activity: rewards from activity events carrying a decision's eventId; signal cache
+        {
+          name: 'ACTIVITY_REWARDS'
+          value: 'offer_click=0.2,add_to_cart=0.5,purchase=1.0'
+        }
+        {
+          name: 'SIGNALS_CACHE_SECONDS'
+          value: '30'
+        }
       ]
     }
   }

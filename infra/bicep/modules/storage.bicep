@@ -28,6 +28,10 @@ param containerNames array = [
 @minValue(1)
 param retentionDays int = 90
 
+@description('Days to keep the raw shopper activity (archive/activity/, JSON lines per batch); the aggregates in Cosmos stay.')
+@minValue(1)
+param activityRetentionDays int = 90
+
 @description('Queues to create.')
 param queueNames array = [
   'simulate'
@@ -95,6 +99,28 @@ resource retention 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
               baseBlob: {
                 delete: {
                   daysAfterModificationGreaterThan: retentionDays
+                }
+              }
+            }
+          }
+        }
+        {
+          name: 'expire-raw-activity'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: [
+                'blockBlob'
+              ]
+              prefixMatch: [
+                'archive/activity/'
+              ]
+            }
+            actions: {
+              baseBlob: {
+                delete: {
+                  daysAfterModificationGreaterThan: activityRetentionDays
                 }
               }
             }
