@@ -8,7 +8,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help setup emulators bootstrap run up down status test unit lint format bench clean
+.PHONY: help setup emulators bootstrap run up down status test unit lint format bench clean browser
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -51,7 +51,10 @@ format: setup ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: setup lint ## the whole suite against real Azurite + Cosmos emulator, coverage summary
+browser: ## Debian's Chromium for the browser tests (Playwright drives it; no browser download)
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+test: setup lint browser ## the whole suite against real Azurite + Cosmos emulator, coverage summary
 	$(PY) -m devstack emulators
 	$(PY) -m pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 

@@ -1,6 +1,7 @@
 """The HTTP app: one FastAPI app, served by the Functions host through AsgiFunctionApp.
 
-Routes live under /api (the host's routePrefix). This module builds the app: routers, error
+The API lives under /api; host.json routePrefix is "" so the web pages at / and /store reach the
+app too (functions/web_routes.py). This module builds the app: routers, error
 mapping, middleware and the OpenAPI document. Routers never import it.
 """
 
@@ -23,6 +24,7 @@ from functions import (
     offers_routes,
     personalizer_routes,
     simulation_routes,
+    web_routes,
 )
 from functions.hot_path import HotPath
 from functions.http_io import (
@@ -54,6 +56,7 @@ def create_api() -> FastAPI:
         redoc_url=None,
     )
     _map_errors(api)
+    api.include_router(web_routes.router)
     api.include_router(health_routes.router, prefix="/api")
     api.include_router(simulation_routes.router, prefix="/api")
     api.include_router(catalog_routes.router, prefix="/api")
