@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -58,7 +59,14 @@ def test_serves_http_through_workers_and_stops_cleanly(tmp_path: Path) -> None:
         queues(env["DEVHOST_TEST_FAIL_QUEUE"], env["DEVHOST_TEST_OK_QUEUE"], hub_queue),
         open(log, "wb") as out,
     ):
-        command = [sys.executable, "-m", "devhost", "--app", "tests.fixtures.devhost_app:app"]
+        # the generic host's routePrefix rule, with the Functions default prefix (this app's own
+        # host.json uses "" so that its web pages are served at /)
+        config = json.loads((ROOT / "host.json").read_text())
+        config["extensions"]["http"]["routePrefix"] = "api"
+        host_json = tmp_path / "host.json"
+        host_json.write_text(json.dumps(config))
+        command = [sys.executable, "-m", "devhost", "--app", "tests.fixtures.devhost_app:app",
+                   "--host-json", str(host_json)]  # fmt: skip
         host = subprocess.Popen(
             [*command, "--port", str(port), "--workers", "2"],
             cwd=ROOT,
