@@ -21,6 +21,7 @@ from functions import (
     catalog_routes,
     health_routes,
     insights_routes,
+    model_routes,
     offers_routes,
     personalizer_routes,
     simulation_routes,
@@ -65,6 +66,7 @@ def create_api() -> FastAPI:
     api.include_router(insights_routes.router, prefix="/api")
     for index, base in enumerate(personalizer_routes.BASE_PATHS):
         api.include_router(personalizer_routes.router, prefix=base, include_in_schema=index == 0)
+        api.include_router(model_routes.router, prefix=base, include_in_schema=index == 0)
     settings = get_settings()
     api.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
     keys = KeyRing.from_settings(settings)
@@ -104,9 +106,12 @@ def _map_errors(api: FastAPI) -> None:
             if exc.status_code in codes
             else str(exc.detail)
         )
-        return error_response(
+        response = error_response(
             ApiError(exc.status_code, codes.get(exc.status_code, "Error"), message)
         )
+        for name, value in (exc.headers or {}).items():  # e.g. Allow on a 405
+            response.headers[name] = value
+        return response
 
     @api.exception_handler(ConnectionMissing)
     async def misconfigured(request: Request, exc: ConnectionMissing) -> Response:

@@ -33,3 +33,10 @@ class JoinedArchive:
 
     def list(self, prefix: str = "joined/") -> list[str]:
         return sorted(b.name for b in self._container.list_blobs(name_starts_with=prefix))
+
+    def delete_all(self, prefix: str = "joined/") -> int:
+        """Delete the joined logs (Personalizer's DELETE /logs); returns how many blobs."""
+        names = self.list(prefix)
+        for name in names:
+            self._container.delete_blob(name)
+        return len(names)

@@ -39,7 +39,8 @@ class RankableAction(_Model):
 
 
 class RankRequest(_Model):
-    contextFeatures: FeatureList = Field(min_length=1)
+    # optional: without context the bandit learns over the actions' features alone
+    contextFeatures: FeatureList = Field(default_factory=list)
     actions: list[RankableAction] = Field(min_length=1, max_length=MAX_ACTIONS)
     excludedActions: list[str] = Field(default_factory=list)
     eventId: str | None = Field(default=None, min_length=1, max_length=MAX_ID_LENGTH)
@@ -95,6 +96,10 @@ class ServiceConfiguration(_Model):
     learningMode: Literal["Online", "Apprentice", "LoggingOnly"] = "Online"
     modelRetrainDays: int = Field(default=0, ge=0)  # stored and returned; not acted on
     lastConfigurationEditDate: str | None = None
+    # Automatic policy optimization (Personalizer's): stored and returned
+    isAutoOptimizationEnabled: bool = False
+    autoOptimizationFrequency: str | None = None
+    autoOptimizationStartDate: str | None = None
 
     @field_validator("rewardWaitTime")
     @classmethod

@@ -212,6 +212,7 @@ class Learner:
             lag_p50=report.lag["p50"],
             lag_p99=report.lag["p99"],
             lag_max=report.lag["max"],
+            created_at=(previous.created_at if previous and previous.created_at else now),
         )
         try:
             self._models.save(model.to_bytes(), new_meta, head[0] if head else None)

@@ -49,6 +49,7 @@ class ModelMeta:
     lag_p50: float = 0.0  # seconds from a reward to this model's save, over the rewards it learned
     lag_p99: float = 0.0
     lag_max: float = 0.0
+    created_at: float = 0.0  # when this model started (import/reset/first learn): properties
 
     def to_metadata(self) -> dict[str, str]:
         return {k: str(v) for k, v in asdict(self).items()}

@@ -57,9 +57,7 @@ class Ranker:
         mode = learning_mode or service.learningMode
         event_id = request.eventId or uuid.uuid4().hex
         try:
-            context, count = features.context_line(request.contextFeatures)
-            if count == 0:
-                raise features.FeatureError("contextFeatures must contain at least one feature")
+            context, _ = features.context_line(request.contextFeatures)
             excluded = set(request.excludedActions)
             eligible = [a for a in request.actions if a.id not in excluded]
             lines = [features.cached_action_line(a.features, f"actions[{a.id}]") for a in eligible]

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from shared.dependency_checks import Check
     from shared.events.publisher import EventPublisher
     from shared.learner import Learner
+    from shared.model_admin import ModelAdmin
     from shared.model_store import ModelStore
     from shared.offers.service import OffersService
     from shared.offers.signals import ShopperSignals
@@ -231,6 +232,12 @@ class Wiring:
         queue = self.queue_service.get_queue_client(self.settings.simulator_queue)
         base, key = self.settings.simulator_target()
         return Simulations(RunStore(container), queue, lambda: AppClient(base, key))
+
+    @once
+    def model_admin(self) -> ModelAdmin:
+        from shared.model_admin import ModelAdmin
+
+        return ModelAdmin(self.model_store, self.config_store, self.archive)
 
     @once
     def offers(self) -> OffersService:

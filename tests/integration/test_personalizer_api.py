@@ -135,7 +135,6 @@ BAD_RANKS = [
     rank_body(actions=[{"id": "x" * 257}]),
     rank_body(actions=[{"id": "a", "features": ["not an object"]}]),
     rank_body(contextFeatures=[["list"]]),
-    rank_body(contextFeatures=[{"_ignored": {"x": 1}}]),
     rank_body(contextFeatures=[{"user": {"n": float("inf")}}]),
     rank_body(excludedActions=["nope"]),
 ]
