@@ -184,6 +184,9 @@ class RunStore:
             "reward": {
                 k: overall[k] for k in ("app", "observed", "oracle", "random", "control", "regret")
             },
-            "lastWindow": complete[-1] if complete else (windows[-1] if windows else None),
+            # the last full window; until there is one, the fullest so far
+            "lastWindow": complete[-1]
+            if complete
+            else max(windows, key=lambda w: w["decisions"], default=None),
             "windows": windows,
         }
