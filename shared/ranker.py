@@ -6,7 +6,6 @@ network."""
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +17,7 @@ from shared.events.codec import encode
 from shared.events.decision import DecisionEvent
 from shared.events.observation import ActivationEvent, RewardEvent
 from shared.events.publisher import EventPublisher
-from shared.sampling import epsilon_greedy, sample_index
+from shared.sampling import epsilon_greedy, new_id, sample_index
 from shared.serving_state import ServingState
 from shared.settings import Settings
 
@@ -55,7 +54,7 @@ class Ranker:
         config = self._serving.config()
         service, policy = config.service, config.policy
         mode = learning_mode or service.learningMode
-        event_id = request.eventId or uuid.uuid4().hex
+        event_id = request.eventId or new_id()
         try:
             context, _ = features.context_line(request.contextFeatures)
             excluded = set(request.excludedActions)
@@ -112,7 +111,7 @@ class Ranker:
     def reward(self, event_id: str, value: float, reward_id: str | None = None) -> None:
         """`reward_id`: stable when the caller can redeliver (activity events), so the join
         counts a redelivered reward once."""
-        event = RewardEvent(event_id, reward_id or uuid.uuid4().hex, value, self._clock())
+        event = RewardEvent(event_id, reward_id or new_id(), value, self._clock())
         self._publisher.publish(self._settings.rewards_hub, encode(event), event_id)
 
     def activate(self, event_id: str) -> None:

@@ -64,3 +64,24 @@ def test_cors_from_local_settings_host_section() -> None:
         "access-control-allow-origin"
         not in plain.get("/api/ping", headers={"Origin": "http://shop.example"}).headers
     )
+
+
+def test_the_cors_fast_path_answers_as_starlettes_cors() -> None:
+    from starlette.middleware.cors import CORSMiddleware
+    from starlette.responses import Response
+
+    from devhost.asgi import SameOriginFastCORS
+
+    async def inner(scope: Any, receive: Any, send: Any) -> None:
+        vary = {"Vary": "Accept-Encoding"} if scope["path"] == "/vary" else None
+        await Response(b"{}", 201, vary, media_type="application/json")(scope, receive, send)
+
+    options: dict[str, Any] = {"allow_origins": ["*"], "allow_methods": ["*"]}
+    fast = Client(SameOriginFastCORS(inner, **options))
+    reference = Client(CORSMiddleware(inner, **options))
+    for path in ("/plain", "/vary"):
+        for headers in ({}, {"Origin": "http://shop.example"}):
+            ours, theirs = fast.get(path, headers=headers), reference.get(path, headers=headers)
+            assert ours.status_code == theirs.status_code == 201
+            assert ours.headers.multi_items() == theirs.headers.multi_items()
+            assert "Origin" in ours.headers["vary"]
