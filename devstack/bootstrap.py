@@ -20,7 +20,8 @@ def queue_names(settings: Settings | None = None) -> list[str]:
     settings = settings or get_settings()
     prefix = settings.hub_standin_queue_prefix
     hubs = [standin.queue_name(prefix, hub) for hub in settings.hub_names().values()]
-    return [*hubs, settings.simulator_queue, f"{settings.simulator_queue}-poison"]
+    jobs = [settings.simulator_queue, settings.evaluations_queue]
+    return [*hubs, *jobs, *(f"{q}-poison" for q in jobs)]
 
 
 def blob_containers(settings: Settings) -> tuple[str, ...]:

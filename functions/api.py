@@ -19,6 +19,7 @@ from starlette.types import ASGIApp
 from functions import (
     activity_routes,
     catalog_routes,
+    evaluation_routes,
     health_routes,
     insights_routes,
     model_routes,
@@ -67,6 +68,7 @@ def create_api() -> FastAPI:
     for index, base in enumerate(personalizer_routes.BASE_PATHS):
         api.include_router(personalizer_routes.router, prefix=base, include_in_schema=index == 0)
         api.include_router(model_routes.router, prefix=base, include_in_schema=index == 0)
+        api.include_router(evaluation_routes.router, prefix=base, include_in_schema=index == 0)
     settings = get_settings()
     api.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
     keys = KeyRing.from_settings(settings)

@@ -21,6 +21,7 @@ CONTAINERS: dict[str, str] = {
     "config": "/id",
     "catalog": "/kind",  # products and offers (shared/catalog/store.py says why)
     "aggregates": "/pk",  # activity counters, popularity, co-occurrence (activity/aggregate.py)
+    "evaluations": "/id",  # offline evaluation jobs (shared/evaluation/jobs.py)
     "profiles": "/userId",  # one document per shopper: a point read on /api/offers
 }
 

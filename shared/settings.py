@@ -66,6 +66,7 @@ class Settings:
     # The simulator (simulator/runs.py): its queue, its run state, and the app it drives (empty
     # base URL: this app, https://WEBSITE_HOSTNAME/api in Azure; empty key: PERSONALIZER_API_KEY)
     simulator_queue: str = "simulate"
+    evaluations_queue: str = "evaluate"  # offline evaluation jobs (poison: <queue>-poison)
     simulations_container: str = "simulations"
     simulator_base_url: str = ""
     simulator_api_key: str = ""
@@ -156,6 +157,7 @@ def load_settings() -> Settings:
         activity_rewards=_str("ACTIVITY_REWARDS", s.activity_rewards),
         signals_cache_seconds=_float("SIGNALS_CACHE_SECONDS", s.signals_cache_seconds),
         simulator_queue=_str("SIMULATOR_QUEUE", s.simulator_queue),
+        evaluations_queue=_str("EVALUATIONS_QUEUE", s.evaluations_queue),
         simulations_container=_str("SIMULATIONS_CONTAINER", s.simulations_container),
         simulator_base_url=_str("SIMULATOR_BASE_URL", ""),
         simulator_api_key=_str("SIMULATOR_API_KEY", ""),

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from shared.config_store import ConfigStore
     from shared.cosmos_store import CosmosStore
     from shared.dependency_checks import Check
+    from shared.evaluation.jobs import EvaluationJobs
     from shared.events.publisher import EventPublisher
     from shared.learner import Learner
     from shared.model_admin import ModelAdmin
@@ -232,6 +233,18 @@ class Wiring:
         queue = self.queue_service.get_queue_client(self.settings.simulator_queue)
         base, key = self.settings.simulator_target()
         return Simulations(RunStore(container), queue, lambda: AppClient(base, key))
+
+    @once
+    def evaluations(self) -> EvaluationJobs:
+        from shared.evaluation.jobs import EvaluationJobs
+
+        queue = self.settings.evaluations_queue
+        return EvaluationJobs(
+            self.cosmos,
+            self.archive,
+            lambda: self.queue_service.get_queue_client(queue),
+            lambda: self.config_store.snapshot().policy.arguments,
+        )
 
     @once
     def model_admin(self) -> ModelAdmin:

@@ -42,6 +42,7 @@ def resource_env(tag: str, **overrides: str) -> dict[str, str]:
         "EVENTS_CONTAINER": f"events-{tag}",
         "HUB_STANDIN_QUEUE_PREFIX": f"t{tag}-",
         "SIMULATOR_QUEUE": f"t{tag}-simulate",  # under the prefix: dropped with the hub queues
+        "EVALUATIONS_QUEUE": f"t{tag}-evaluate",
         "SIMULATIONS_CONTAINER": f"simulations-{tag}",
     }
     env.update(overrides)

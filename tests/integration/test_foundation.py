@@ -15,6 +15,7 @@ EXPECTED_FUNCTIONS = {
     "aggregate_activity",
     "learn",
     "simulate",
+    "evaluate",
 }
 
 

@@ -63,6 +63,7 @@ EXPECTED_APP_SETTINGS = [
     "API_CLIENT_KEYS",
     "API_ADMIN_KEYS",
     "SIMULATOR_QUEUE",
+    "EVALUATIONS_QUEUE",
     "SIMULATIONS_CONTAINER",
     "SIMULATOR_BASE_URL",
     "SIMULATOR_API_KEY",
@@ -107,6 +108,7 @@ EXPECTED_LITERAL_VALUES = {
     "PERSONALIZER_LOG_RETENTION_DAYS": "90",
     "PERSONALIZER_LEARNING_MODE": "Online",
     "SIMULATOR_QUEUE": "simulate",
+    "EVALUATIONS_QUEUE": "evaluate",
     "SIMULATIONS_CONTAINER": "simulations",
     "SIMULATOR_BASE_URL": "",
     "SIMULATOR_API_KEY": "",
@@ -396,7 +398,12 @@ def test_storage_account_keys_off_and_containers() -> None:
     ((_, queues),) = resources_of_type(
         tree, "Microsoft.Storage/storageAccounts/queueServices/queues"
     )
-    assert loop_items(tree, queues) == ["simulate", "simulate-poison"]
+    assert loop_items(tree, queues) == [
+        "simulate",
+        "simulate-poison",
+        "evaluate",
+        "evaluate-poison",
+    ]
 
 
 def test_event_hubs_local_auth_off_and_hubs() -> None:

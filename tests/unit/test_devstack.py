@@ -63,16 +63,26 @@ def test_devhost_queue_clients_come_from_shared_connections(
 
 def test_bootstrap_queue_names_follow_the_settings() -> None:
     settings = Settings(
-        hub_standin_queue_prefix="t1-", decisions_hub="Decisions", simulator_queue="t1-sim"
+        hub_standin_queue_prefix="t1-",
+        decisions_hub="Decisions",
+        simulator_queue="t1-sim",
+        evaluations_queue="t1-eval",
     )
     assert bootstrap.queue_names(settings) == [
         "t1-activity",
         "t1-decisions",
         "t1-rewards",
         "t1-sim",
+        "t1-eval",
         "t1-sim-poison",
+        "t1-eval-poison",
     ]
-    assert bootstrap.queue_names(Settings())[-2:] == ["simulate", "simulate-poison"]
+    assert bootstrap.queue_names(Settings())[-4:] == [
+        "simulate",
+        "evaluate",
+        "simulate-poison",
+        "evaluate-poison",
+    ]
 
 
 @pytest.mark.parametrize(

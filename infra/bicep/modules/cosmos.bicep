@@ -34,6 +34,10 @@ param containers array = [
     name: 'profiles'
     partitionKey: '/userId'
   }
+  {
+    name: 'evaluations'
+    partitionKey: '/id'
+  }
 ]
 
 resource account 'Microsoft.DocumentDB/databaseAccounts@2024-05-15' = {

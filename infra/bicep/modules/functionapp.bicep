@@ -285,6 +285,10 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           value: 'simulate'
         }
         {
+          name: 'EVALUATIONS_QUEUE'
+          value: 'evaluate'
+        }
+        {
           name: 'SIMULATIONS_CONTAINER'
           value: 'simulations'
         }

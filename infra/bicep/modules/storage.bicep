@@ -36,6 +36,8 @@ param activityRetentionDays int = 90
 param queueNames array = [
   'simulate'
   'simulate-poison'
+  'evaluate'
+  'evaluate-poison'
 ]
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {

@@ -1,0 +1,59 @@
+"""Personalizer's offline evaluations (shared/evaluation/jobs.py): v1.0 `POST /evaluations`
+(201 + Location) and 2022-09 `PUT /evaluations/{id}`, get, list (v1.0: an array; 2022-09: a page
+`{value, nextLink}`), delete. The job runs on the evaluations queue, not in the request."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import Response
+
+from functions.http_io import JsonBody, error_responses, json_response
+from shared import wiring
+from shared.errors import not_found
+from shared.evaluation.jobs import EvaluationRequest
+
+router = APIRouter(tags=["personalizer"])
+BODY = JsonBody(EvaluationRequest, error_code="InvalidEvaluationContract")
+EvaluationId = Path(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9._-]+$")
+
+
+def _paged(request: Request) -> bool:
+    """The 2022-09 API (base path /personalizer, ?api-version=...) pages its lists."""
+    return "/personalizer/v1." not in request.url.path
+
+
+@router.post("/evaluations", status_code=201, summary="Create an offline evaluation (v1.0)",
+             openapi_extra=BODY.openapi, responses=error_responses(400))  # fmt: skip
+async def create(request: Request) -> Response:
+    evaluation = wiring.current().evaluations.create(await BODY.parse(request))
+    location = f"{request.url.path}/{evaluation['id']}"
+    return json_response(evaluation, 201, {"Location": location})
+
+
+@router.put("/evaluations/{evaluationId}", status_code=201,
+            summary="Create an offline evaluation with this id (2022-09)",
+            openapi_extra=BODY.openapi, responses=error_responses(400))  # fmt: skip
+async def put(request: Request, evaluationId: str = EvaluationId) -> Response:
+    evaluation = wiring.current().evaluations.create(await BODY.parse(request), evaluationId)
+    return json_response(evaluation, 201, {"Location": request.url.path})
+
+
+@router.get("/evaluations", summary="All evaluations, newest first")
+def list_all(request: Request) -> Response:
+    items = wiring.current().evaluations.list()
+    return json_response({"value": items, "nextLink": None} if _paged(request) else items)
+
+
+@router.get("/evaluations/{evaluationId}", summary="One evaluation, with its results when done",
+            responses=error_responses(404))  # fmt: skip
+def get(evaluationId: str = EvaluationId) -> Response:
+    evaluation = wiring.current().evaluations.get(evaluationId)
+    if evaluation is None:
+        raise not_found(f"no evaluation {evaluationId!r}", code="EvaluationNotFound")
+    return json_response(evaluation)
+
+
+@router.delete("/evaluations/{evaluationId}", status_code=204, summary="Delete an evaluation")
+def delete(evaluationId: str = EvaluationId) -> Response:
+    wiring.current().evaluations.delete(evaluationId)  # idempotent, as the service's
+    return Response(status_code=204)
