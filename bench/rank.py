@@ -303,17 +303,16 @@ _PROFILE_GROUPS = (
     ("VW predict (vw_model.predict)", "predict (shared/vw_model.py"),
     ("features (context_line/action_line)", "shared/features.py"),
     ("request validation (pydantic)", "pydantic"),
-    ("decision event + encode", "decision_event"),
-    ("rank endpoint (functions/personalizer.py rank)", "rank (functions/personalizer.py"),
+    ("decision event + encode", "encode (shared/events/codec.py"),
+    ("hot path rank (functions/hot_path.py _rank)", "_rank (functions/hot_path.py"),
     ("Ranker.rank total", "rank (shared/ranker.py"),
-    ("request body parse (parse_body: orjson + pydantic)", "JsonBody.parse (functions/http_io.py"),
-    ("FastAPI dependency solving", "solve_dependencies (fastapi/"),
-    ("response send path (Response.__call__)", "Response.__call__ (starlette/responses.py"),
-    ("FastAPI native telemetry check", "NativeTelemetry.enabled"),
-    ("publisher thread (_run)", "_run (shared/events/publisher.py"),
-    ("ASGI app (FastAPI + middleware)", "FastAPI.__call__ (fastapi/applications.py"),
+    ("body parse (JsonBody.parse_bytes)", "parse_bytes (functions/http_io.py"),
+    ("FastAPI (anything under FastAPI.__call__)", "FastAPI.__call__ (fastapi/applications.py"),
+    ("hot path dispatcher (HotPath.__call__)", "HotPath.__call__ (functions/hot_path.py"),
+    ("uvicorn send (RequestResponseCycle.send)", "RequestResponseCycle.send (uvicorn"),
+    ("publisher thread (_run)", "_run (shared/events/queue_publisher.py"),
     ("uvicorn/httptools protocol", "httptools_impl.py"),
-)
+)  # fmt: skip
 
 
 def worker_pids(server: common.Server) -> list[int]:
@@ -484,6 +483,17 @@ def summarise(results: dict[str, Any]) -> list[dict[str, Any]]:
             if (f := floor.get((count, r.get("round", 1)))) and f.get("rps")
         ]
         floors = [f for (w, _), f in floor.items() if w == count]
+        # requests per CPU-second of the uvicorn processes: less sensitive to others' load
+        cpu_floor = {
+            f.get("round", 1): f["wrk"]["rps"] / f["cpu_cores"]["uvicorn workers"]
+            for f in results.get("floor") or []
+            if f["workers"] == count and f["cpu_cores"].get("uvicorn workers")
+        }
+        cpu_ratios = [
+            (r["wrk"]["rps"] / r["cpu_cores"]["uvicorn workers"]) / cpu_floor[r.get("round", 1)]
+            for r in runs
+            if r.get("round", 1) in cpu_floor and r["cpu_cores"].get("uvicorn workers")
+        ]
         out.append(
             {
                 "workers": count,
@@ -496,6 +506,8 @@ def summarise(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "floor_p50_ms": _median([f["p50_ms"] for f in floors]) if floors else None,
                 "floor_p99_ms": _median([f["p99_ms"] for f in floors]) if floors else None,
                 "ratios": [round(x, 3) for x in ratios],
+                "cpu_ratios": [round(x, 3) for x in cpu_ratios],
+                "cpu_ratio_median": _median(cpu_ratios) if cpu_ratios else None,
                 "ratio_median": _median(ratios) if ratios else None,
                 "dropped": sum(r["publisher"]["dropped"] for r in runs),
                 "missing": sum(

@@ -11,6 +11,7 @@ learned. Only the actions the policy chose among (not excluded) are logged; `_id
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,8 +25,28 @@ class EventFormatError(ValueError):
     """A hub message that is not a well-formed event (it is parked, never learned)."""
 
 
-def iso_time(unix: float) -> str:
+def _iso_time(unix: float) -> str:
     return datetime.fromtimestamp(unix, UTC).isoformat(timespec="microseconds")[:-6] + "Z"
+
+
+_last_second: list[tuple[int, str]] = [(0, _iso_time(0)[:-8])]
+
+
+def iso_time(unix: float) -> str:
+    """`2026-11-23T06:00:00.123456Z`. Every decision carries one: the date and time to the second
+    are formatted once per second, the microseconds as datetime rounds them (half to even)."""
+    fraction, whole = math.modf(unix)
+    micro = round(fraction * 1e6)
+    second = int(whole)
+    if micro >= 1_000_000:
+        second, micro = second + 1, micro - 1_000_000
+    if micro < 0 or second < 0:  # before 1970: not worth a fast path
+        return _iso_time(unix)
+    cached_second, prefix = _last_second[0]
+    if cached_second != second:
+        prefix = _iso_time(second)[:-8]
+        _last_second[0] = (second, prefix)
+    return f"{prefix}.{micro:06d}Z"
 
 
 @dataclass(frozen=True, slots=True)

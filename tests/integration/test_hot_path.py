@@ -62,6 +62,7 @@ def same(fast: Any, slow: Any) -> None:
 @pytest.fixture
 def doors(isolated: dict[str, str]) -> Iterator[Doors]:
     yield Doors()
+    wiring.current().publisher.flush(timeout=30)  # before the test's queues are dropped
 
 
 def rank_body(**changes: Any) -> dict[str, Any]:
