@@ -204,6 +204,7 @@ def test_the_api_keys_guard_both_doors_alike(
         fast, slow = doors.both("POST", f"{V1}/events/e1/activate", headers=headers)
         assert fast.status_code == status
         same(fast, slow)
+    wiring.current().publisher.flush(timeout=30)  # before the test's queues are dropped
 
 
 def test_a_missing_connection_is_a_503_at_both_doors(
