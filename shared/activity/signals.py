@@ -4,6 +4,7 @@ so the request path does not query Cosmos for them on every call."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from shared.activity.store import ActivityStore
 from shared.offers.signals import ShopperProfile
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def to_profile(doc: dict[str, Any]) -> ShopperProfile:
@@ -44,16 +46,39 @@ class ActivitySignals:
         self._clock = clock
         self._cache: dict[Any, tuple[float, Any]] = {}
         self._lock = threading.Lock()
+        self._refreshing: set[Any] = set()
 
     def _cached(self, key: Any, load: Callable[[], T]) -> T:
+        """Stale-while-revalidate: a request only waits for a list never loaded before; an expired
+        one is served as it is while one background thread reloads it, so after warm-up the
+        request path's only Cosmos read is the profile."""
         hit = self._cache.get(key)
         now = self._clock()
-        if hit is not None and now - hit[0] < self._ttl:
-            return hit[1]  # type: ignore[no-any-return]
-        value = load()
-        with self._lock:
-            self._cache[key] = (now, value)
-        return value
+        if hit is None:
+            value = load()
+            with self._lock:
+                self._cache[key] = (now, value)
+            return value
+        if now - hit[0] >= self._ttl:
+            with self._lock:
+                start = key not in self._refreshing
+                self._refreshing.add(key)
+            if start:
+                threading.Thread(
+                    target=self._refresh, args=(key, load), daemon=True, name="signals-refresh"
+                ).start()
+        return hit[1]  # type: ignore[no-any-return]
+
+    def _refresh(self, key: Any, load: Callable[[], Any]) -> None:
+        try:
+            value = load()
+            with self._lock:
+                self._cache[key] = (self._clock(), value)
+        except Exception:  # keep serving the stale list; the next expired hit tries again
+            log.exception("signals refresh failed for %s", key)
+        finally:
+            with self._lock:
+                self._refreshing.discard(key)
 
     def profile(self, user_id: str) -> ShopperProfile | None:
         doc = self._store.profile(user_id)
