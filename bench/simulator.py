@@ -55,8 +55,14 @@ def channel_of(host: common.Server) -> str:
     return retail_channel(host.session.get(host.url("/openapi.json"), timeout=30).json()["paths"])
 
 
+def set_policy(host: common.Server, arguments: str) -> None:
+    host.session.put(host.url(f"{API}/configurations/policy"),
+                     json={"name": "bench", "arguments": arguments}, timeout=30).raise_for_status()  # fmt: skip
+    time.sleep(2.5)  # CONFIG_CACHE_SECONDS: the learner reads the stored policy too
+
+
 def served_retail(
-    decisions: int, rate: float, seed: int, drift_at: int, window: int
+    decisions: int, rate: float, seed: int, drift_at: int, window: int, policy: str | None = None
 ) -> dict[str, Any]:
     world = RetailWorld(seed, drift_at, catalog=json.loads(catalog_path().read_text()))
     sessions = 2
@@ -65,6 +71,8 @@ def served_retail(
         host = start_host(env)
         try:
             channel = channel_of(host)
+            if policy:
+                set_policy(host, policy)
             client = AppClient(host.base)
             started = time.monotonic()
             with tqdm(total=visitors * world.steps_per_visitor(sessions), unit="decision",
@@ -76,6 +84,7 @@ def served_retail(
             host.stop()
     windows = [w.as_dict() for w in curve.windows(rows, window)]
     return {"channel": channel, "catalog": str(catalog_path().relative_to(common.ROOT)),
+            "policy": policy or "default (synthcover)",
             "decisions": len(rows), "seconds": round(wall, 1), "window": window,
             "windows": windows}  # fmt: skip
 
@@ -101,9 +110,7 @@ def queue_tomanna(policy: str | None, decisions: int, rate: float, seed: int) ->
         try:
             session = requests.Session()
             if policy:
-                session.put(host.url(f"{API}/configurations/policy"),
-                            json={"name": "eps", "arguments": policy}, timeout=30).raise_for_status()  # fmt: skip
-                time.sleep(2.5)  # CONFIG_CACHE_SECONDS
+                set_policy(host, policy)
             body: dict[str, Any] = {"scenario": "tomanna", "visitors": decisions, "sessionsPerVisitor": 1,
                     "seed": seed, "rate": rate, "window": 1000}  # fmt: skip
             run = session.post(host.url("/simulations"), json=body, timeout=30).json()
@@ -128,11 +135,16 @@ def queue_tomanna(policy: str | None, decisions: int, rate: float, seed: int) ->
             "ctr": ctr, "windows": status["windows"]}  # fmt: skip
 
 
+def _share(window: dict[str, Any]) -> float:
+    return float(window["app"]) / float(window["oracle"] or 1.0)
+
+
 def report(result: dict[str, Any]) -> str:
     m = result["machine"]
     lines = ["## Simulated shoppers (`python -m bench.simulator`)", "",
              f"- Machine: {m.get('cpu', '?')}, {m.get('cores', '?')} cores; {result['date']}",
-             f"- Command: `{result['command']}`", ""]  # fmt: skip
+             f"- Command: `{result['command']}`"
+             + (f" (parts not rerun: from `{result['earlier']}`)" if result.get("earlier") else ""), ""]  # fmt: skip
     retail = result.get("retail")
     if retail:
         lines += [f"Retail world ({retail['catalog']}, channel `{retail['channel']}`, {retail['decisions']:,} decisions at {result['rate']:g}/s, windows of {retail['window']}): share of the oracle's expected reward on the same visits.", "",
@@ -144,12 +156,18 @@ def report(result: dict[str, Any]) -> str:
                     f"| {end:,} | {s['app']:.3f} | {s['random']:.3f} | {s['control']:.3f} |"
                 )
         lines.append("")
-    drift = result.get("drift")
-    if drift:
-        rec = recovery(drift["windows"], result["drift_at"])
-        lines += [f"Drift (tastes change at {result['drift_at']:,}): decisions to recover 90% of the oracle: "
-                  + (f"**{rec:,}**" if rec is not None else f"not within {drift['decisions'] - result['drift_at']:,}")
-                  + " (target <= 2,000).", ""]  # fmt: skip
+    drifts = [d for d in (result.get("drift"), *result.get("drift_policies", [])) if d]
+    if drifts:
+        lines += [f"Drift (every segment's and time of day's favourite changes at {result['drift_at']:,}; windows of 500): decisions after the change until a window reaches 90% of the oracle (target <= 2,000).", "",
+                  "| policy | channel | share of oracle before the change | just after | at the end | decisions to 90% |", "|---|---|---:|---:|---:|---:|"]  # fmt: skip
+        for d in drifts:
+            rec = recovery(d["windows"], result["drift_at"])
+            ws = d["windows"]
+            before = next(w for w in ws if w["window"] == result["drift_at"])
+            after = next(w for w in ws if w["window"] - w["decisions"] >= result["drift_at"])
+            lines.append(f"| {d.get('policy', 'default (synthcover)')} | {d['channel']} | {_share(before):.3f} | {_share(after):.3f} | {_share(ws[-1]):.3f} | "
+                         + (f"**{rec:,}**" if rec is not None else f"not within {d['decisions'] - result['drift_at']:,}") + " |")  # fmt: skip
+        lines.append("")
     tom = result.get("tomanna")
     if tom:
         lines += ["Tom/Anna through the queue-driven simulator (windows of 1,000; CTR = clicks per decision):", "",
@@ -174,9 +192,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tomanna-decisions", type=int, default=5_000, help="per policy")
     parser.add_argument("--rate", type=float, default=100.0, help="direct decisions/s")
     parser.add_argument("--queue-rate", type=float, default=50.0, help="queue run decisions/s")
+    parser.add_argument(
+        "--drift-policy",
+        nargs="*",
+        default=[],
+        help="also run the drift part with these VW policies",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+    parser.add_argument("--from-results", action="store_true",
+                        help="do not run: rewrite the report from bench/results/simulator.json")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.from_results:
+        _publish(common.load_results("simulator") or {}, args.write)
+        return
     result: dict[str, Any] = {"machine": common.machine(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                               "command": "python -m bench.simulator " + " ".join(argv or []),
                               "rate": args.rate, "drift_at": args.drift_at}  # fmt: skip
@@ -186,15 +215,29 @@ def main(argv: list[str] | None = None) -> None:
         result["drift"] = served_retail(
             args.drift_decisions, args.rate, args.seed, args.drift_at, 500
         )
+    if "drift" in args.parts and args.drift_policy:
+        result["drift_policies"] = [
+            served_retail(args.drift_decisions, args.rate, args.seed, args.drift_at, 500, p)
+            for p in args.drift_policy
+        ]
     if "tomanna" in args.parts:
         result["tomanna"] = [
             queue_tomanna(p, args.tomanna_decisions, args.queue_rate, args.seed)
             for p in (None, EPSILON)
         ]
+    previous = common.load_results("simulator") or {}
+    for part in ("retail", "drift", "drift_policies", "tomanna"):  # keep the parts not rerun
+        if part not in result and part in previous:
+            result[part] = previous[part]
+            result.setdefault("earlier", previous.get("command"))
     common.save_results("simulator", result)
+    _publish(result, args.write)
+
+
+def _publish(result: dict[str, Any], write: bool) -> None:
     text = report(result)
     print(text)
-    if args.write:
+    if write:
         from bench.report import write_section
 
         write_section("simulator", text)

@@ -90,7 +90,10 @@ class AppClient:
                 self._post(path, {"value": reaction.reward})
             return
         details = world.activity_details(decision.action_id)
-        self._post("/activity", activity_events(visit, decision, reaction, details))
+        answer = self._post("/activity", activity_events(visit, decision, reaction, details))
+        rejected = answer.json().get("rejected") or []
+        if rejected:  # a simulator bug, not the shopper's: say so loudly
+            raise AppError(f"POST /activity rejected {rejected}")
 
 
 def activity_events(

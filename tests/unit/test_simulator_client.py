@@ -50,7 +50,8 @@ class StandIn(BaseAdapter):
         if path == "/offers":
             return 200, {"eventId": f"ev{n}", "offers": [{"offerId": self.offer}], "arm": "control"}
         if path == "/activity":
-            return 202, {"accepted": len(body)}
+            bad = [{"index": i, "reason": "no type"} for i, e in enumerate(body) if "type" not in e]
+            return 202, {"accepted": len(body) - len(bad), "rejected": bad}
         if path.endswith("/rank"):
             action = self.rng.choice(body["actions"])["id"]
             return 201, {"eventId": body.get("eventId") or f"ev{n}", "rewardActionId": action}
@@ -141,3 +142,20 @@ def test_offers_reward_channel_asks_offers_and_rewards_through_the_reward_route(
     assert [c[1]["eventId"] for c in offers] == [f"e{v}" for v in range(100)]
     assert not [c for c in adapter.calls if c[0] == "/activity"]
     assert sorted(c[1]["value"] for c in rewards) == sorted(r.reward for r in results if r.reward)
+
+
+def test_activity_the_app_rejects_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import simulator.client as client_module
+    from simulator.client import Decision
+
+    def without_type(*args: Any) -> list[dict[str, Any]]:
+        events = activity_events(*args)
+        del events[0]["type"]
+        return events
+
+    monkeypatch.setattr(client_module, "activity_events", without_type)
+    world = RetailWorld(2, catalog=CATALOG)
+    with pytest.raises(AppError, match="rejected"):
+        client_with(StandIn()).feedback(
+            world, world.visit_at(0, 0, 1), Decision("e1", "o-pan"), world.reaction(()), "offers"
+        )
