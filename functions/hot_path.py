@@ -1,15 +1,15 @@
 """The hot routes without FastAPI's per-request layers: a small ASGI dispatcher in front of the app.
 
-Rank, reward and activate are called on every page view. FastAPI's routing, request objects,
-dependency solving and exception middleware cost more than the engine's own work (see
-docs/benchmarks.md), so these routes are answered here, for the exact paths FastAPI serves them on
-(every Personalizer base path), with the same guards (API key, body limit), the same body parsing
-(`JsonBody.parse_bytes`: the same pydantic models and error codes), the same engine call
-(`wiring.current().ranker`) and the same answers (functions/http_io.py). Everything else, and
-any request on these paths this module does not take (a trailing slash, an event id out of
-bounds, another method) goes to FastAPI untouched.
-The routes stay declared in functions/personalizer_routes.py, so the OpenAPI document is
-FastAPI's. tests/integration/test_hot_path.py checks both doors answer byte for byte alike.
+Rank, reward, activate and POST /api/offers are called on every page view. FastAPI's routing,
+request objects, dependency solving and exception middleware cost more than the engine's own work
+(see docs/benchmarks.md), so these routes are answered here, on the exact paths FastAPI serves
+them on (every Personalizer base path), with the same guards (API keys, body limit), the same
+body parsing (`JsonBody.parse_bytes`: the same pydantic models and error codes), the same engine
+calls (`wiring.current().ranker`, `.offers`) and the same answers (functions/http_io.py).
+Everything else, and any request on these paths this module does not take (a trailing slash, an
+event id out of bounds, another method), goes to FastAPI untouched. The routes stay declared in
+functions/personalizer_routes.py and offers_routes.py, so the OpenAPI document is FastAPI's.
+tests/integration/test_hot_path.py checks both doors answer byte for byte alike.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from functions.middleware import (
     read_body,
     too_large,
 )
+from functions.offers_routes import BODY as OFFERS_BODY
 from functions.personalizer_routes import BASE_PATHS, RANK_BODY, REWARD_BODY
 from shared import wiring
 from shared.auth import KeyRing
@@ -42,6 +43,7 @@ from shared.settings import Settings
 Handler = Callable[[bytes, str, str], Awaitable[tuple[int, bytes]]]
 
 _JSON_HEADER = (b"content-type", b"application/json")
+OFFERS_PATH = "/api/offers"  # functions/offers_routes.py post_offers, under the /api prefix
 _EVENT_PATH = re.compile(r"(?P<base>.+)/events/(?P<id>[^/]+)/(?P<verb>reward|activate)")
 
 
@@ -71,6 +73,9 @@ class HotPath:
             path = path[len(root) :]
         if path in self.rank_paths:
             await self._serve(scope, receive, send, _rank, "")
+            return
+        if path == OFFERS_PATH:
+            await self._serve(scope, receive, send, _offers, "")
             return
         if "/events/" in path and (match := _EVENT_PATH.fullmatch(path)):
             event_id = match["id"]
@@ -135,3 +140,8 @@ async def _reward(body: bytes, content_type: str, event_id: str) -> tuple[int, b
 async def _activate(body: bytes, content_type: str, event_id: str) -> tuple[int, bytes]:
     wiring.current().ranker.activate(event_id)  # no body, as the FastAPI route reads none
     return 204, b""
+
+
+async def _offers(body: bytes, content_type: str, _: str) -> tuple[int, bytes]:
+    request = OFFERS_BODY.parse_bytes(body, "POST", content_type)
+    return 200, orjson.dumps(wiring.current().offers.offers(request))  # as json_response does

@@ -219,3 +219,48 @@ def test_a_missing_connection_is_a_503_at_both_doors(
     assert not doors.handed_on
     assert fast.status_code == 503
     same(fast, slow)
+
+
+@pytest.fixture
+def shop(isolated: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Doors]:
+    from shared.catalog import demo
+
+    # the profile read falls back to cold start after its timeout: on a loaded machine that
+    # would differ between the two calls, so give it all the time it needs here
+    monkeypatch.setenv("PROFILE_TIMEOUT_MS", "20000")
+    reset_caches()
+    demo.load(wiring.current().catalog)
+    yield Doors()
+    wiring.current().publisher.flush(timeout=30)
+
+
+OFFERS: list[tuple[str, bytes, dict[str, str]]] = [
+    ("homepage", b'{"userId": "u1", "eventId": "offers-1"}', JSON),
+    ("product", b'{"userId": "u2", "placement": "product", "count": 2, "eventId": "o-2"}', JSON),
+    ("context", b'{"sessionId": "s", "context": {"device": "mobile"}, "eventId": "o-3"}', JSON),
+    ("unknown-field", b'{"userId": "u1", "nope": 1}', JSON),
+    ("bad-placement", b'{"placement": "moon"}', JSON),
+    ("bad-count", b'{"count": 0}', JSON),
+    ("malformed", b"{", JSON),
+    ("wrong-type", b'{"userId": "u1"}', {"content-type": "text/plain"}),
+]
+
+
+@pytest.mark.parametrize(("body", "headers"), [c[1:] for c in OFFERS], ids=[c[0] for c in OFFERS])
+def test_post_offers_is_answered_alike(shop: Doors, body: bytes, headers: dict[str, str]) -> None:
+    fast, slow = shop.both("POST", "/api/offers", content=body, headers=headers)
+    assert not shop.handed_on
+    assert fast.status_code in (200, 400)
+    same(fast, slow)
+    if fast.status_code == 200:
+        assert fast.json()["offers"]
+
+
+def test_get_offers_and_a_trailing_slash_go_to_fastapi(shop: Doors) -> None:
+    fast, slow = shop.both("GET", "/api/offers?userId=u1")
+    assert shop.handed_on and fast.status_code == slow.status_code == 200
+    fast, slow = shop.both(
+        "POST", "/api/offers/", content=b"{}", headers=JSON, follow_redirects=False
+    )
+    assert shop.handed_on
+    same(fast, slow)
