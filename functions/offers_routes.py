@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from functions.http_io import JsonBody, error_responses, json_response, validation_message
 from shared import wiring
@@ -25,7 +26,10 @@ FIELDS = {"userId", "sessionId", "placement", "productId", "cartProductIds", "co
     responses=error_responses(400, 404, 503),
 )
 async def post_offers(request: Request) -> Response:
-    return json_response(wiring.current().offers.offers(await BODY.parse(request)))
+    parsed = await BODY.parse(request)
+    # The profile read waits on Cosmos (up to its timeout): in a worker thread, not on the event
+    # loop, so one slow read does not hold up every other request of this worker.
+    return json_response(await run_in_threadpool(wiring.current().offers.offers, parsed))
 
 
 @router.get(

@@ -4,6 +4,7 @@ so the request path does not query Cosmos for them on every call."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -16,6 +17,7 @@ from shared.offers.signals import ShopperProfile
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+PAIRS = 20  # co-purchased products kept per product
 
 
 def to_profile(doc: dict[str, Any]) -> ShopperProfile:
@@ -93,15 +95,17 @@ class ActivitySignals:
         return self._cached(("popular", segment, limit), load)
 
     def also_bought(self, product_ids: list[str], limit: int) -> list[str]:
-        def load() -> list[str]:
-            scores: dict[str, int] = {}
-            for product in product_ids:
-                for row in self._store.also_bought(product, limit):
-                    if row["productId"] not in product_ids:
-                        scores[row["productId"]] = scores.get(row["productId"], 0) + row["bought"]
-            return [p for p, _ in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))][:limit]
+        """Cached per product (a catalog's worth of keys, not one per cart), merged here."""
+        scores: dict[str, int] = {}
+        for product in product_ids:
+            pairs = self._cached(("also", product), functools.partial(self._pairs, product))
+            for other, bought in pairs:
+                if other not in product_ids:
+                    scores[other] = scores.get(other, 0) + bought
+        return [p for p, _ in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))][:limit]
 
-        return self._cached(("also", tuple(sorted(product_ids)), limit), load)
+    def _pairs(self, product: str) -> list[tuple[str, int]]:
+        return [(r["productId"], r["bought"]) for r in self._store.also_bought(product, PAIRS)]
 
     def conversions(self, offer_ids: list[str]) -> dict[str, int]:
         def load() -> dict[str, int]:

@@ -94,3 +94,23 @@ def test_a_profile_document_becomes_the_engines_profile() -> None:
     assert profile.converted_offers == {"skillet-classic"}
     assert set(profile.dismissed_offers) == {"serum-glow"} and profile.visits == 4
     assert profile.purchased == {"kit-01"}
+
+
+class PairStore:
+    def __init__(self) -> None:
+        self.loads: list[str] = []
+        self.pairs = {"a": {"x": 5, "b": 9}, "b": {"x": 1, "y": 4}, "c": {"y": 2}}
+
+    def also_bought(self, product_id: str, limit: int) -> list[dict[str, Any]]:
+        self.loads.append(product_id)
+        ranked = sorted(self.pairs.get(product_id, {}).items(), key=lambda kv: -kv[1])
+        return [{"productId": p, "bought": n} for p, n in ranked[:limit]]
+
+
+def test_also_bought_is_cached_per_product_and_merged_per_cart() -> None:
+    store = PairStore()
+    signals = ActivitySignals(cast(ActivityStore, store), ttl_seconds=30, clock=lambda: 0.0)
+    assert signals.also_bought(["a", "b"], 5) == ["x", "y"]  # b is in the cart: not suggested
+    assert signals.also_bought(["b", "c"], 5) == ["y", "x"]
+    assert signals.also_bought(["c", "a"], 1) == ["b"]
+    assert sorted(store.loads) == ["a", "b", "c"]  # three carts, one load per product
