@@ -18,6 +18,7 @@ import re
 from collections.abc import Awaitable, Callable
 
 import orjson
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from functions.http_io import (
@@ -144,4 +145,7 @@ async def _activate(body: bytes, content_type: str, event_id: str) -> tuple[int,
 
 async def _offers(body: bytes, content_type: str, _: str) -> tuple[int, bytes]:
     request = OFFERS_BODY.parse_bytes(body, "POST", content_type)
-    return 200, orjson.dumps(wiring.current().offers.offers(request))  # as json_response does
+    # The profile read waits on Cosmos (up to its timeout): in a worker thread, as in
+    # offers_routes.post_offers, so one slow read does not hold up the worker's other requests.
+    answer = await run_in_threadpool(wiring.current().offers.offers, request)
+    return 200, orjson.dumps(answer)  # as json_response does
