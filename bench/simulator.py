@@ -167,7 +167,7 @@ def report(result: dict[str, Any]) -> str:
             after = next(w for w in ws if w["window"] - w["decisions"] >= result["drift_at"])
             lines.append(f"| {d.get('policy', 'default (synthcover)')} | {d['channel']} | {_share(before):.3f} | {_share(after):.3f} | {_share(ws[-1]):.3f} | "
                          + (f"**{rec:,}**" if rec is not None else f"not within {d['decisions'] - result['drift_at']:,}") + " |")  # fmt: skip
-        lines.append("")
+        lines += ["", "Channel `offers` rewards through `/api/activity`: under `earliest` aggregation the app learns from the first event of a visit (the click, 0.2), not the purchase; `offers-reward` sends the visit's value (deepest stage) to the reward route. The drift runs ran on a machine at load 10-19 (others' test runs), 7-30 decisions/s.", ""]  # fmt: skip
     tom = result.get("tomanna")
     if tom:
         lines += ["Tom/Anna through the queue-driven simulator (windows of 1,000; CTR = clicks per decision):", "",
