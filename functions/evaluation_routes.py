@@ -10,11 +10,13 @@ from fastapi.responses import Response
 from functions.http_io import JsonBody, error_responses, json_response
 from shared import wiring
 from shared.errors import not_found
-from shared.evaluation.jobs import EvaluationRequest
+from shared.evaluation.jobs import EvaluationRequest, ImportanceRequest
 
 router = APIRouter(tags=["personalizer"])
 BODY = JsonBody(EvaluationRequest, error_code="InvalidEvaluationContract")
+IMPORTANCE = JsonBody(ImportanceRequest, error_code="InvalidFeatureImportanceContract")
 EvaluationId = Path(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9._-]+$")
+ImportanceId = Path(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9._-]+$")
 
 
 def _paged(request: Request) -> bool:
@@ -48,7 +50,7 @@ def list_all(request: Request) -> Response:
             responses=error_responses(404))  # fmt: skip
 def get(evaluationId: str = EvaluationId) -> Response:
     evaluation = wiring.current().evaluations.get(evaluationId)
-    if evaluation is None:
+    if evaluation is None or evaluation.get("kind") == "featureImportance":
         raise not_found(f"no evaluation {evaluationId!r}", code="EvaluationNotFound")
     return json_response(evaluation)
 
@@ -56,4 +58,36 @@ def get(evaluationId: str = EvaluationId) -> Response:
 @router.delete("/evaluations/{evaluationId}", status_code=204, summary="Delete an evaluation")
 def delete(evaluationId: str = EvaluationId) -> Response:
     wiring.current().evaluations.delete(evaluationId)  # idempotent, as the service's
+    return Response(status_code=204)
+
+
+@router.put("/featureImportances/{featureImportanceId}", status_code=201,
+            summary="Compute feature importances over a time range (leave-one-namespace-out)",
+            openapi_extra=IMPORTANCE.openapi, responses=error_responses(400))  # fmt: skip
+async def put_importance(request: Request, featureImportanceId: str = ImportanceId) -> Response:
+    body = await IMPORTANCE.parse(request)
+    item = wiring.current().evaluations.create_importance(body, featureImportanceId)
+    return json_response(item, 201, {"Location": request.url.path})
+
+
+@router.get("/featureImportances", summary="All feature importances, newest first")
+def list_importances(request: Request) -> Response:
+    items = wiring.current().evaluations.list("featureImportance")
+    return json_response({"value": items, "nextLink": None} if _paged(request) else items)
+
+
+@router.get("/featureImportances/{featureImportanceId}", summary="One feature importance",
+            responses=error_responses(404))  # fmt: skip
+def get_importance(featureImportanceId: str = ImportanceId) -> Response:
+    item = wiring.current().evaluations.get(featureImportanceId)
+    if item is None or item.get("kind") != "featureImportance":
+        raise not_found(f"no feature importance {featureImportanceId!r}",
+                        code="FeatureImportanceNotFound")  # fmt: skip
+    return json_response(item)
+
+
+@router.delete("/featureImportances/{featureImportanceId}", status_code=204,
+               summary="Delete a feature importance")  # fmt: skip
+def delete_importance(featureImportanceId: str = ImportanceId) -> Response:
+    wiring.current().evaluations.delete(featureImportanceId)
     return Response(status_code=204)

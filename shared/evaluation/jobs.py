@@ -22,6 +22,7 @@ from shared.archive import JoinedArchive
 from shared.contracts import PolicyContract
 from shared.cosmos_store import CosmosStore
 from shared.errors import ApiError
+from shared.evaluation.importance import feature_importance
 from shared.evaluation.policies import Baseline, Online, TargetPolicy, Uniform, VWPolicy, lines_of
 from shared.evaluation.runner import evaluate
 from shared.policy import PolicyError, validate
@@ -38,6 +39,15 @@ class PolicyArgs(BaseModel):
     model_config = ConfigDict(extra="ignore")
     name: str = Field(min_length=1, max_length=256)
     arguments: str = Field(min_length=1, max_length=1024)
+
+
+class ImportanceRequest(BaseModel):
+    """2022-09 `PUT /featureImportances/{id}` body."""
+
+    model_config = ConfigDict(extra="ignore")
+    name: str = Field(min_length=1, max_length=256)
+    startTime: datetime
+    endTime: datetime
 
 
 class EvaluationRequest(BaseModel):
@@ -86,6 +96,7 @@ class EvaluationJobs:
             policies.append({"name": checked.name, "arguments": checked.arguments})
         doc = {
             "id": evaluation_id or uuid.uuid4().hex,
+            "kind": "evaluation",
             "name": request.name,
             "startTime": _iso(start),
             "endTime": _iso(end),
@@ -107,22 +118,48 @@ class EvaluationJobs:
         doc = self._cosmos.read(CONTAINER, evaluation_id)
         return None if doc is None else public(doc)
 
-    def list(self) -> list[dict[str, Any]]:
-        docs = self._cosmos.query(CONTAINER, "SELECT * FROM c")
+    def list(self, kind: str = "evaluation") -> list[dict[str, Any]]:
+        docs = self._cosmos.query(
+            CONTAINER, "SELECT * FROM c WHERE c.kind = @kind", [("@kind", kind)]
+        )
         return sorted((public(d) for d in docs), key=lambda d: d["creationTime"], reverse=True)
 
     def delete(self, evaluation_id: str) -> bool:
         return self._cosmos.delete(CONTAINER, evaluation_id)
 
     # --- the queue trigger's side --------------------------------------------------------------
+    def create_importance(self, request: ImportanceRequest, item_id: str) -> dict[str, Any]:
+        start = request.startTime.replace(tzinfo=request.startTime.tzinfo or UTC)
+        end = request.endTime.replace(tzinfo=request.endTime.tzinfo or UTC)
+        if end <= start or end - start > timedelta(days=MAX_DAYS):
+            message = f"endTime must be after startTime, at most {MAX_DAYS} days later"
+            raise ApiError(400, "InvalidFeatureImportanceTimeRange", message)
+        doc = {
+            "id": item_id,
+            "kind": "featureImportance",
+            "name": request.name,
+            "startTime": _iso(start),
+            "endTime": _iso(end),
+            "status": "pending",
+            "creationTime": _iso(datetime.now(UTC)),
+            "featureScores": [],
+        }
+        self._cosmos.upsert(CONTAINER, doc)
+        body = json.dumps({"evaluation": item_id}).encode()
+        self._queue().send_message(base64.b64encode(body).decode())
+        return public(doc)
+
     def run(self, body: bytes) -> str:
         evaluation_id = json.loads(body)["evaluation"]
         doc = self._cosmos.read(CONTAINER, evaluation_id)
         if doc is None or doc["status"] != "pending":
             return "skipped"  # deleted, or done by an earlier delivery
         started = time.perf_counter()
+        compute = self.importance if doc.get("kind") == "featureImportance" else self.compute
         try:
-            doc.update(self.compute(doc), status="completed")
+            doc.update(
+                compute(doc), status="succeeded" if compute == self.importance else "completed"
+            )
         except Exception as exc:  # the job fails; the API says why
             log.exception("evaluation %s failed", evaluation_id)
             doc.update(status="failed", message=str(exc))
@@ -148,6 +185,15 @@ class EvaluationJobs:
         best = max(out["policyResults"][3:] or out["policyResults"],
                    key=lambda r: r["totalSummary"]["estimates"]["dr"]["low"])  # fmt: skip
         return {**out, "optimalPolicy": best["arguments"] or best["name"]}
+
+    def importance(self, doc: dict[str, Any]) -> dict[str, Any]:
+        start = datetime.fromisoformat(doc["startTime"].replace("Z", "+00:00"))
+        end = datetime.fromisoformat(doc["endTime"].replace("Z", "+00:00"))
+        lines = list(self._lines(start, end))
+        if not lines:
+            raise ValueError("no learned decisions in the logs between startTime and endTime")
+        scores = feature_importance(lines, self._online_policy())
+        return {"featureScores": [{"featureName": k, "score": v} for k, v in scores.items()]}
 
     def _lines(self, start: datetime, end: datetime) -> Any:
         t = start.replace(minute=0, second=0, microsecond=0)

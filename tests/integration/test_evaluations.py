@@ -118,6 +118,12 @@ def test_an_evaluation_survives_a_restart_and_completes(env: dict[str, str]) -> 
             host.url(f"{V1}/evaluations"), json={**window, "endTime": window["startTime"]}
         )
         assert bad.status_code == 400
+        fi_url = host.url("/personalizer/featureImportances/fi-1?api-version=2022-09-01-preview")
+        fi = host.session.put(fi_url, json={k: window[k] for k in ("name", "startTime", "endTime")})
+        assert fi.status_code == 201 and fi.json()["status"] == "pending", fi.text
+        scored = wait_done(host, "/personalizer/featureImportances/fi-1")
+        assert scored["status"] == "succeeded" and scored["featureScores"], scored
+        assert max(s["score"] for s in scored["featureScores"]) == 100.0
         assert host.session.delete(host.url(f"{V1}/evaluations/mine-1")).status_code == 204
         assert host.session.get(host.url(f"{V1}/evaluations/mine-1")).status_code == 404
     finally:

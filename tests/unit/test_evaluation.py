@@ -100,3 +100,18 @@ def test_a_learning_policy_is_estimated_above_baseline_and_random() -> None:
     assert total["eps"]["dr"]["value"] > 0.8
     windows = out["policyResults"][3]["summary"]
     assert len(windows) == 3 and windows[-1]["averageReward"] > windows[0]["averageReward"]
+
+
+def test_feature_importance_ranks_the_namespace_that_decides_rewards() -> None:
+    from shared.evaluation.importance import feature_importance
+
+    lines = logs(1500)
+    for i, line in enumerate(lines):
+        line["c"]["noise"] = {f"n={i % 7}": 1}  # type: ignore[index]
+    scores = feature_importance(lines, "--cb_explore_adf --epsilon 0.05 -q ::")
+    # the reward depends on who the user is and which offer: both matter, the noise does not
+    assert (
+        max(scores["u"], scores["action.o"]) == 100.0 and min(scores["u"], scores["action.o"]) > 50
+    )
+    assert scores["noise"] < 20
+    assert set(scores) == {"u", "noise", "action.o"}
