@@ -47,4 +47,3 @@ def feature_importance(lines: list[Line], arguments: str) -> dict[str, float]:
              for ns in namespaces(lines)}  # fmt: skip
     top = max(drops.values(), default=0.0)
     return {ns: round(100 * d / top, 1) if top > 0 else 0.0 for ns, d in drops.items()}
-
