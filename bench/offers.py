@@ -34,6 +34,12 @@ LUA = common.ROOT / "bench" / "offers.lua"
 OFFERS_PATH = "/offers"
 TARGET_P99_MS = 15.0
 TARGET_RATIO = 0.60
+SETTINGS = (
+    "PROFILE_TIMEOUT_MS",
+    "PROFILE_CACHE_SECONDS",
+    "SIGNALS_CACHE_SECONDS",
+    "OFFERS_CONTROL_PERCENT",
+)
 ROUTES = ("rank", "offers", "offers-anonymous")
 SEGMENTS = ("family", "tech-enthusiast", "bargain-hunter", "style-seeker")
 
@@ -139,6 +145,7 @@ def run(
         "rank_sample": rank.SAMPLE.name, "rank_actions": len(body["actions"]),
         "policy": rank.POLICY, "targets": {"p99_ms": TARGET_P99_MS, "ratio": TARGET_RATIO},
         "runs": [],
+        "settings": {k: common.local_settings().get(k, "") for k in SETTINGS},
     }  # fmt: skip
     steps = 2 + rounds * len(ROUTES)
     with (
@@ -224,8 +231,11 @@ def section(result: dict[str, Any], command: str) -> str:
         f"- Offers load: `bench/offers.lua`, a new body per request: {result['users']:,} visitors "
         f"(the first {result['profiles']:,} have a profile from {result['activity']['events']:,} activity "
         "events applied by the activity consumer), homepage / product page / cart in equal shares, device "
-        "and hour in the context, `count` 3. Each request: one profile point read (50 ms timeout), "
-        "eligibility, ~14 candidates, bucketed features, rank, answer with explanations.",
+        "and hour in the context, `count` 3. Each request: the visitor's profile (a Cosmos point read under "
+        "a timeout, reused per worker for a burst of page views), eligibility, ~14 candidates, bucketed "
+        "features, rank, answer with explanations. Settings (local.settings.json): "
+        + ", ".join(f"{k}={v}" for k, v in result.get("settings", {}).items())
+        + ".",
         "- Offers-anonymous load: the same with `sessionId` instead of `userId` (`OFFERS_ANONYMOUS=1`).",
         f"- Rank load: `bench/rank.lua`, `{result['rank_sample']}` ({result['rank_actions']} actions).",
         f"- wrk {result['connections']} connections, {result['threads']} threads, {result['warmup']:g} s "

@@ -61,6 +61,7 @@ class Settings:
     offers_control_percent: float = 10.0  # share of visitors in the offers API's control group
     offers_dismiss_days: float = 7.0  # a dismissed offer is not shown again for this long
     profile_timeout_ms: float = 50.0  # the profile read on /api/offers; slower: cold start
+    profile_cache_seconds: float = 5.0  # a visitor's profile reused across a burst of page views
     activity_rewards: str = "offer_click=0.2,add_to_cart=0.5,purchase=1.0"  # type=reward,...
     signals_cache_seconds: float = 30.0  # popularity / also-bought lists the offers API reads
     # The simulator (simulator/runs.py): its queue, its run state, and the app it drives (empty
@@ -154,6 +155,7 @@ def load_settings() -> Settings:
         offers_control_percent=_float("OFFERS_CONTROL_PERCENT", s.offers_control_percent),
         offers_dismiss_days=_float("OFFERS_DISMISS_DAYS", s.offers_dismiss_days),
         profile_timeout_ms=_float("PROFILE_TIMEOUT_MS", s.profile_timeout_ms),
+        profile_cache_seconds=_float("PROFILE_CACHE_SECONDS", s.profile_cache_seconds),
         activity_rewards=_str("ACTIVITY_REWARDS", s.activity_rewards),
         signals_cache_seconds=_float("SIGNALS_CACHE_SECONDS", s.signals_cache_seconds),
         simulator_queue=_str("SIMULATOR_QUEUE", s.simulator_queue),

@@ -28,6 +28,7 @@ from shared.ranker import Ranker
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
+PROFILE_CACHE_SIZE = 50_000
 _profiles = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="profile")
 
 
@@ -45,14 +46,27 @@ class OffersService:
         self._ranker = ranker
         self._settings = settings
         self._clock = clock
+        # user id -> (read at, profile or None): a visitor's page views come in bursts (home,
+        # product, cart within seconds), so one read serves the burst. Failed reads are not kept.
+        self._profiles: dict[str, tuple[float, ShopperProfile | None]] = {}
 
     def profile(self, user_id: str | None) -> tuple[ShopperProfile | None, bool]:
         """The shopper's profile, or None (unknown, or not read in time: cold start)."""
         if not user_id:
             return None, False
+        now = time.monotonic()
+        ttl = self._settings.profile_cache_seconds
+        hit = self._profiles.get(user_id)
+        if hit is not None and now - hit[0] < ttl:
+            return hit[1], False
         future = _profiles.submit(self._signals.profile, user_id)
         try:
-            return future.result(timeout=self._settings.profile_timeout_ms / 1000), False
+            profile = future.result(timeout=self._settings.profile_timeout_ms / 1000)
+            if ttl > 0:
+                if len(self._profiles) >= PROFILE_CACHE_SIZE:
+                    self._profiles.clear()  # crude but bounded; a burst costs one read again
+                self._profiles[user_id] = (now, profile)
+            return profile, False
         except concurrent.futures.TimeoutError:
             log.warning("profile read for %s timed out: cold start", user_id)
             return None, True

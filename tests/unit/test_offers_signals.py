@@ -114,3 +114,38 @@ def test_also_bought_is_cached_per_product_and_merged_per_cart() -> None:
     assert signals.also_bought(["b", "c"], 5) == ["y", "x"]
     assert signals.also_bought(["c", "a"], 1) == ["b"]
     assert sorted(store.loads) == ["a", "b", "c"]  # three carts, one load per product
+
+
+class CountingProfiles(NoSignals):
+    def __init__(self) -> None:
+        self.reads = 0
+        self.fail = False
+
+    def profile(self, user_id: str) -> ShopperProfile | None:
+        self.reads += 1
+        if self.fail:
+            raise RuntimeError("cosmos down")
+        return ShopperProfile(user_id, segment=f"read-{self.reads}")
+
+
+def test_a_burst_of_page_views_reads_the_profile_once_and_a_failure_is_not_kept() -> None:
+    signals = CountingProfiles()
+    settings = Settings(profile_timeout_ms=500, profile_cache_seconds=0.2)
+    offers = OffersService(cast(CatalogCache, None), signals, cast(Ranker, None), settings)
+    first = [offers.profile("u1")[0] for _ in range(5)]
+    assert signals.reads == 1 and {p.segment for p in first if p} == {"read-1"}
+    offers.profile("u2")
+    assert signals.reads == 2  # per visitor
+    time.sleep(0.25)
+    signals.fail = True
+    assert offers.profile("u1") == (None, True) and signals.reads == 3  # expired: read again
+    signals.fail = False
+    profile, degraded = offers.profile("u1")  # the failure was not cached
+    assert degraded is False
+    assert signals.reads == 4 and profile is not None and profile.segment == "read-4"
+    no_cache = OffersService(
+        cast(CatalogCache, None), signals, cast(Ranker, None), Settings(profile_cache_seconds=0)
+    )
+    no_cache.profile("u1")
+    no_cache.profile("u1")
+    assert signals.reads == 6

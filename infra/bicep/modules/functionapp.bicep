@@ -317,6 +317,10 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           name: 'PROFILE_TIMEOUT_MS'
           value: '50'
         }
+        {
+          name: 'PROFILE_CACHE_SECONDS'
+          value: '5'
+        }
         // Activity: rewards from activity events carrying a decision's eventId; signal cache
         {
           name: 'ACTIVITY_REWARDS'
