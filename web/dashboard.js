@@ -9,9 +9,26 @@ function unavailable(target, error) {
   replace(target, el("p", { class: "na" }, `not available: ${error.message}`));
 }
 
+// Throughput from successive health readings: events this instance published (decisions and
+// rewards) and events the learner has learned, as rates per minute. No API keeps this history.
+const readings = [];
+function rates(h) {
+  readings.push({ t: Date.now() / 1000, sent: h.publisher?.sent ?? 0, learned: h.learning?.eventsLearned ?? 0 });
+  if (readings.length > 60) readings.shift();
+  if (readings.length < 2) return;
+  const t0 = readings[0].t;
+  const perMinute = (key) => readings.slice(1).map((r, i) =>
+    [(r.t - t0) / 60, Math.max(0, r[key] - readings[i][key]) * 60 / Math.max(r.t - readings[i].t, 1e-3)]);
+  const series = [{ label: "published (decisions + rewards)", color: "#0b62d6", points: perMinute("sent") },
+                  { label: "learned", color: "#137a3a", dash: "5 4", points: perMinute("learned") }];
+  replace($("rate"), lineChart(series, { xLabel: "minutes since the page opened", yLabel: "events per minute" }),
+    legend(series));
+}
+
 async function model() {
   try {
     const h = await api("/health");
+    rates(h);
     const m = h.learning || {};
     replace($("model"),
       ...[["model version", m.modelVersion ?? 0], ["events learned", m.eventsLearned ?? 0],

@@ -122,6 +122,7 @@ def test_storefront_clicks_move_the_dashboard(host: LiveHost, browser: object) -
     while time.monotonic() < deadline and offer_clicks(dash, offer) <= before:
         time.sleep(1)  # the dashboard refreshes itself every 5 s
     assert offer_clicks(dash, offer) == before + 1
+    dash.wait_for_selector("#rate svg.chart path", timeout=15_000)  # type: ignore[attr-defined]
     dash.screenshot(path=str(ARTIFACTS / "dashboard-desktop.png"), full_page=True)  # type: ignore[attr-defined]
     dash.set_viewport_size(PHONE)  # type: ignore[attr-defined]
     dash.screenshot(path=str(ARTIFACTS / "dashboard-phone.png"), full_page=True)  # type: ignore[attr-defined]
