@@ -30,9 +30,13 @@ def parse_map(text: str) -> dict[str, float]:
 def rewards_of(
     events: Iterable[dict[str, Any]], rewards: dict[str, float]
 ) -> list[tuple[str, float, str]]:
-    """(eventId, value, reward id) for the events that reward a decision."""
-    return [
-        (str(e["eventId"]), rewards[e["type"]], f"activity-{e['id']}")
-        for e in events
-        if e.get("eventId") and e["type"] in rewards
-    ]
+    """(eventId, value, reward id) for the events that reward a decision: one per decision per
+    request, the highest (a page that posts view, click, cart and purchase together is one
+    outcome, the purchase, not the click that `earliest` would otherwise keep)."""
+    best: dict[str, tuple[float, str]] = {}
+    for e in events:
+        if e.get("eventId") and e["type"] in rewards:
+            value = rewards[e["type"]]
+            if e["eventId"] not in best or value > best[e["eventId"]][0]:
+                best[str(e["eventId"])] = (value, f"activity-{e['id']}")
+    return [(event_id, value, reward_id) for event_id, (value, reward_id) in best.items()]

@@ -59,6 +59,8 @@ def test_rewards_map() -> None:
         {"id": "3", "type": "purchase"},
     ]
     assert rewards_of(events, rewards) == [("e1", 0.2, "activity-1")]
+    funnel = [*events, {"id": "4", "type": "purchase", "eventId": "e1"}]
+    assert rewards_of(funnel, rewards) == [("e1", 1.0, "activity-4")]  # one outcome: the best
     for bad in ("click=1", "purchase", "purchase=2"):
         with pytest.raises(ValueError, match="ACTIVITY_REWARDS"):
             parse_map(bad)
