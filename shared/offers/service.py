@@ -47,7 +47,8 @@ class OffersService:
         self._settings = settings
         self._clock = clock
         # user id -> (read at, profile or None): a visitor's page views come in bursts (home,
-        # product, cart within seconds), so one read serves the burst. Failed reads are not kept.
+        # product, cart within seconds), so one read serves the burst. Failed reads and unknown
+        # visitors are not kept.
         self._profiles: dict[str, tuple[float, ShopperProfile | None]] = {}
 
     def profile(self, user_id: str | None) -> tuple[ShopperProfile | None, bool]:
@@ -62,7 +63,7 @@ class OffersService:
         future = _profiles.submit(self._signals.profile, user_id)
         try:
             profile = future.result(timeout=self._settings.profile_timeout_ms / 1000)
-            if ttl > 0:
+            if ttl > 0 and profile is not None:  # a new visitor's profile may appear any moment
                 if len(self._profiles) >= PROFILE_CACHE_SIZE:
                     self._profiles.clear()  # crude but bounded; a burst costs one read again
                 self._profiles[user_id] = (now, profile)
