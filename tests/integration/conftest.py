@@ -14,7 +14,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 import pytest
@@ -28,6 +29,8 @@ __all__ = [
     "bootstrap_resources",
     "drop_resources",
     "free_port",
+    "hosted",
+    "load_demo_catalog",
     "reset_caches",
     "resource_env",
 ]
@@ -173,21 +176,49 @@ class LiveHost:
         self._log.close()
 
 
-@pytest.fixture(scope="module")
-def live_host() -> Iterator[LiveHost]:
-    """A running local host for a test module, on its own port and resources."""
-    env = resource_env(uuid.uuid4().hex[:8])
+@contextmanager
+def hosted(prepare: Callable[[], None] | None = None, **overrides: str) -> Iterator[LiveHost]:
+    """A live host on its own resources; `prepare` runs (with the environment pointing at them)
+    before the host starts, e.g. to load the demo catalog."""
+    env = resource_env(uuid.uuid4().hex[:8], **overrides)
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     reset_caches()
-    bootstrap_resources()
-    host = LiveHost(env)
-    yield host
-    host.stop()
-    drop_resources(env)
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    reset_caches()
+    try:
+        bootstrap_resources()
+        if prepare is not None:
+            prepare()
+        host = LiveHost(env)
+        try:
+            yield host
+        finally:
+            host.stop()
+    finally:
+        drop_resources(env)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        reset_caches()
+
+
+def load_demo_catalog() -> None:
+    from shared import wiring
+    from shared.catalog import demo
+
+    demo.load(wiring.current().catalog)
+
+
+@pytest.fixture(scope="module")
+def live_host() -> Iterator[LiveHost]:
+    """A running local host for a test module, on its own port and resources."""
+    with hosted() as host:
+        yield host
+
+
+@pytest.fixture(scope="module")
+def shop_host() -> Iterator[LiveHost]:
+    """A live host serving the demo catalog."""
+    with hosted(load_demo_catalog) as host:
+        yield host

@@ -8,9 +8,7 @@ from __future__ import annotations
 import os
 import random
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -20,9 +18,7 @@ from shared import wiring
 from tests.integration.conftest import (
     LiveHost,
     bootstrap_resources,
-    drop_resources,
     reset_caches,
-    resource_env,
 )
 
 NOW = time.time()
@@ -140,22 +136,8 @@ def test_a_poison_event_is_parked_and_the_batch_goes_on(isolated: dict[str, str]
 
 
 @pytest.fixture(scope="module")
-def host() -> Iterator[LiveHost]:
-    env = resource_env(uuid.uuid4().hex[:8])
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    reset_caches()
-    bootstrap_resources()
-    live = LiveHost(env)
-    yield live
-    live.stop()
-    drop_resources(env)
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    reset_caches()
+def host(live_host: LiveHost) -> LiveHost:
+    return live_host
 
 
 def test_post_activity_answers_per_item_and_reaches_the_aggregates(host: LiveHost) -> None:

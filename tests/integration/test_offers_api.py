@@ -12,14 +12,10 @@ from typing import Any
 import pytest
 import requests
 
-from shared import wiring
-from shared.catalog import demo
 from tests.integration.conftest import (
     LiveHost,
-    bootstrap_resources,
-    drop_resources,
-    reset_caches,
-    resource_env,
+    hosted,
+    load_demo_catalog,
 )
 
 PERSONALIZER = "/personalizer/v1.0"
@@ -28,24 +24,8 @@ NEVER_SHOWN = {"winter-sale-2025", "summer-2027"}  # expired, not started
 
 @pytest.fixture(scope="module")
 def host() -> Iterator[LiveHost]:
-    import os
-
-    env = resource_env(uuid.uuid4().hex[:8], OFFERS_CONTROL_PERCENT="30")
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    reset_caches()
-    bootstrap_resources()
-    demo.load(wiring.current().catalog)
-    live = LiveHost(env)
-    yield live
-    live.stop()
-    drop_resources(env)
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    reset_caches()
+    with hosted(load_demo_catalog, OFFERS_CONTROL_PERCENT="30") as live:
+        yield live
 
 
 def offers(host: LiveHost, **body: Any) -> dict[str, Any]:

@@ -34,7 +34,7 @@ def test_tomanna_direct_run_learns(live_host: LiveHost) -> None:
     assert last.app > 0.6, f"{curve.table(windows)}\n{live_host.log_tail()}"
     assert last.observed > 0.6
     assert windows[0].app < last.app - 0.2  # it learned during the run, it did not start there
-    assert time.monotonic() - started < 120
+    assert time.monotonic() - started < 300  # 24 s paced; slack for a loaded CI machine
 
 
 def test_the_cli_drives_an_app_and_saves_the_curve(live_host: LiveHost, tmp_path: Path) -> None:

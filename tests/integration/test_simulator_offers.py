@@ -5,16 +5,11 @@ same visits, directly and through the queue."""
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from shared import wiring
-from shared.catalog import demo
 from simulator import curve
 from simulator.client import AppClient
 from simulator.driver import drive
@@ -22,31 +17,12 @@ from simulator.evaluate import evaluate
 from simulator.scenarios import build_world
 from tests.integration.conftest import (
     LiveHost,
-    bootstrap_resources,
-    drop_resources,
-    reset_caches,
-    resource_env,
 )
 
 
 @pytest.fixture(scope="module")
-def shop() -> Iterator[LiveHost]:
-    env = resource_env(uuid.uuid4().hex[:8])
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    reset_caches()
-    bootstrap_resources()
-    demo.load(wiring.current().catalog)
-    live = LiveHost(env)
-    yield live
-    live.stop()
-    drop_resources(env)
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    reset_caches()
+def shop(shop_host: LiveHost) -> LiveHost:
+    return shop_host
 
 
 def test_retail_shoppers_through_offers_and_activity_learn(shop: LiveHost) -> None:
@@ -56,7 +32,8 @@ def test_retail_shoppers_through_offers_and_activity_learn(shop: LiveHost) -> No
     visitors = 2_400 // world.steps_per_visitor(2)
     values = evaluate(world, visitors, 2)  # the same visits, without the app
     client = AppClient(shop.base, session=shop.session)
-    rows = drive(world, client, visitors=visitors, sessions=2, channel="offers", rate=0)
+    # paced: the learning lag is seconds, so a fixed rate makes it a fixed number of decisions
+    rows = drive(world, client, visitors=visitors, sessions=2, channel="offers", rate=40)
     windows = curve.windows(rows, 800)
     assert [w.decisions for w in windows] == [800] * 3
     assert abs(sum(w.oracle for w in windows) / 3 - values.oracle) < 1e-6

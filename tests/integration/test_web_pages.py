@@ -4,23 +4,15 @@ and the dashboard's numbers move. Screenshots (phone and desktop) go to test-art
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from shared import wiring
-from shared.catalog import demo
 from tests.integration.conftest import (
     LiveHost,
-    bootstrap_resources,
-    drop_resources,
-    reset_caches,
-    resource_env,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,23 +33,8 @@ DESKTOP = {"width": 1280, "height": 900}
 
 
 @pytest.fixture(scope="module")
-def host() -> Iterator[LiveHost]:
-    env = resource_env(uuid.uuid4().hex[:8])
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    reset_caches()
-    bootstrap_resources()
-    demo.load(wiring.current().catalog)
-    live = LiveHost(env)
-    yield live
-    live.stop()
-    drop_resources(env)
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    reset_caches()
+def host(shop_host: LiveHost) -> LiveHost:
+    return shop_host
 
 
 @pytest.fixture(scope="module")
