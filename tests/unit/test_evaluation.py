@@ -4,6 +4,7 @@ replayed policies over DSJSON logs rank a planted better policy above the baseli
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 
@@ -115,3 +116,19 @@ def test_feature_importance_ranks_the_namespace_that_decides_rewards() -> None:
     )
     assert scores["noise"] < 20
     assert set(scores) == {"u", "noise", "action.o"}
+
+
+def test_the_cli_evaluates_a_local_archive_folder(tmp_path: Any, capsys: Any) -> None:
+    import orjson
+
+    from shared.evaluate import main
+
+    folder = tmp_path / "joined"
+    folder.mkdir()
+    (folder / "v1.json").write_bytes(b"".join(orjson.dumps(x) + b"\n" for x in logs(600)))
+    plot = tmp_path / "plot.png"
+    code = main(["--folder", str(folder), "--policy", "eps=--cb_explore_adf --epsilon 0.05 -q ::",
+                 "--plot", str(plot)])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0 and plot.stat().st_size > 1000
+    assert "random" in out and "eps" in out and "dr" in out
