@@ -113,14 +113,14 @@ def test_an_evaluation_survives_a_restart_and_completes(env: dict[str, str]) -> 
         )
         assert paged.json()["value"] and "nextLink" in paged.json()
         put = host.session.put(host.url(f"{V1}/evaluations/mine-1"), json=window)
-        assert put.status_code == 201 and put.json()["id"] == "mine-1"
+        assert put.status_code == 200 and put.json()["id"] == "mine-1"
         bad = host.session.post(
             host.url(f"{V1}/evaluations"), json={**window, "endTime": window["startTime"]}
         )
         assert bad.status_code == 400
         fi_url = host.url("/personalizer/featureImportances/fi-1?api-version=2022-09-01-preview")
         fi = host.session.put(fi_url, json={k: window[k] for k in ("name", "startTime", "endTime")})
-        assert fi.status_code == 201 and fi.json()["status"] == "pending", fi.text
+        assert fi.status_code == 200 and fi.json()["status"] == "pending", fi.text
         scored = wait_done(host, "/personalizer/featureImportances/fi-1")
         assert scored["status"] == "succeeded" and scored["featureScores"], scored
         assert max(s["score"] for s in scored["featureScores"]) == 100.0
