@@ -85,7 +85,7 @@ async def _put(kind: str, request: Request, item_id: str) -> Response:
         )
     catalog = wiring.current().catalog
     if isinstance(item, Offer):
-        missing = [p for p in item.productIds if catalog.get("product", p) is None]
+        missing = catalog.unknown_products(item.productIds)
         if missing:
             raise bad_request(
                 f"productIds name unknown products {missing[:5]}",
@@ -138,10 +138,9 @@ async def import_items(request: Request, collection: Collection) -> Response:
         )
     items, errors = importer.validate(kind, rows)
     if kind == "offer" and items:
-        known = {p.id for p in wiring.current().catalog.all("product")}
         kept = []
         for item in items:
-            missing = [p for p in getattr(item, "productIds", []) if p not in known]
+            missing = wiring.current().catalog.unknown_products(getattr(item, "productIds", []))
             if missing:
                 errors.append(importer.RowError(0, item.id, f"unknown products {missing[:5]}"))
             else:

@@ -3,7 +3,9 @@ line per event, readable by plain `vw --dsjson --cb_explore_adf`."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import builtins
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -34,9 +36,35 @@ class JoinedArchive:
     def list(self, prefix: str = "joined/") -> list[str]:
         return sorted(b.name for b in self._container.list_blobs(name_starts_with=prefix))
 
+    def paths_between(self, start: datetime, end: datetime) -> builtins.list[str]:
+        """The archive files of the learning runs in the hours from `start` to `end`."""
+        first = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        hours = int((end - first).total_seconds() // 3600) + 1
+        return [
+            path
+            for h in range(max(0, hours))
+            for path in self.list(f"joined/{(first + timedelta(hours=h)).strftime('%Y/%m/%d/%H')}/")
+        ]
+
+    def lines(self, paths: Iterable[str]) -> Iterator[dict[str, Any]]:
+        for path in paths:
+            yield from decode_lines(self.read(path))
+
+    @staticmethod
+    def hour_of(path: str) -> datetime:
+        """joined/yyyy/mm/dd/HH/... -> that hour (UTC)."""
+        return datetime.strptime("/".join(path.split("/")[1:5]), "%Y/%m/%d/%H").replace(tzinfo=UTC)
+
     def delete_all(self, prefix: str = "joined/") -> int:
         """Delete the joined logs (Personalizer's DELETE /logs); returns how many blobs."""
         names = self.list(prefix)
         for name in names:
             self._container.delete_blob(name)
         return len(names)
+
+
+def decode_lines(body: bytes) -> Iterator[dict[str, Any]]:
+    """The DSJSON lines of one archive file."""
+    for raw in body.splitlines():
+        if raw:
+            yield orjson.loads(raw)

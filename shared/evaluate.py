@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from shared.archive import decode_lines
 from shared.evaluation.policies import (
     Baseline,
     Line,
@@ -17,7 +18,6 @@ from shared.evaluation.policies import (
     TargetPolicy,
     Uniform,
     VWPolicy,
-    lines_of,
 )
 from shared.evaluation.runner import evaluate
 
@@ -39,7 +39,7 @@ def _archive(prefix: str, settings: str) -> list[bytes]:
 
 def _lines(blobs: list[bytes]) -> Iterator[Line]:
     for blob in blobs:
-        yield from lines_of(blob)
+        yield from decode_lines(blob)
 
 
 def table(result: dict[str, Any]) -> str:

@@ -97,14 +97,9 @@ class ModelAdmin:
         paths = self._archive.list()
         if not paths:
             return {"dateRange": {"from": None, "to": None}}
-        start = _hour_of(paths[0])
-        end = _hour_of(paths[-1])
+        start = JoinedArchive.hour_of(paths[0])
+        end = JoinedArchive.hour_of(paths[-1])
         return {"dateRange": {"from": _iso(start.timestamp()), "to": _iso(end.timestamp() + 3600)}}
 
     def delete_logs(self) -> int:
         return self._archive.delete_all()
-
-
-def _hour_of(path: str) -> datetime:
-    """joined/yyyy/mm/dd/HH/... -> that hour (UTC)."""
-    return datetime.strptime("/".join(path.split("/")[1:5]), "%Y/%m/%d/%H").replace(tzinfo=UTC)

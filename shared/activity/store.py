@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from shared.activity.aggregate import BatchDeltas, ProfileDelta, merge_profile
+from shared.activity.aggregate import BatchDeltas, merge_profile
 from shared.cosmos_store import Conflict, CosmosStore, PreconditionFailed
 
 AGGREGATES = "aggregates"
@@ -44,7 +44,13 @@ class ActivityStore:
         ]
         jobs += [
             partial(
-                self._upsert, PROFILES, user, user, "userId", batch_id, partial(_profile, delta=d)
+                self._upsert,
+                PROFILES,
+                user,
+                user,
+                "userId",
+                batch_id,
+                partial(merge_profile, delta=d),
             )
             for user, d in deltas.profiles.items()
         ]
@@ -149,7 +155,3 @@ def _add(doc: dict[str, Any], counters: dict[str, float]) -> dict[str, Any]:
     for name, amount in counters.items():
         out[name] = round(float(out.get(name, 0)) + amount, 6)
     return out
-
-
-def _profile(doc: dict[str, Any], delta: ProfileDelta) -> dict[str, Any]:
-    return merge_profile(doc, delta)

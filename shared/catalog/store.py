@@ -63,6 +63,18 @@ class CatalogStore:
         more = len(docs) > limit and items
         return items, (items[-1].id if more else None)
 
+    def unknown_products(self, product_ids: list[str]) -> list[str]:
+        """The ids that name no product (one query for all of them)."""
+        if not product_ids:
+            return []
+        docs = self._cosmos.query(
+            CONTAINER,
+            "SELECT c.id FROM c WHERE c.kind = 'product' AND ARRAY_CONTAINS(@ids, c.id)",
+            [("@ids", sorted(set(product_ids)))],
+        )
+        known = {d["id"] for d in docs}
+        return [p for p in product_ids if p not in known]
+
     def all(self, kind: str) -> list[Item]:
         docs = self._cosmos.query(
             CONTAINER, "SELECT * FROM c WHERE c.kind = @kind", [("@kind", kind)]

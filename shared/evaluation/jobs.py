@@ -12,7 +12,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +23,7 @@ from shared.contracts import PolicyContract
 from shared.cosmos_store import CosmosStore
 from shared.errors import ApiError
 from shared.evaluation.importance import feature_importance
-from shared.evaluation.policies import Baseline, Online, TargetPolicy, Uniform, VWPolicy, lines_of
+from shared.evaluation.policies import Baseline, Line, Online, TargetPolicy, Uniform, VWPolicy
 from shared.evaluation.runner import evaluate
 from shared.policy import PolicyError, validate
 
@@ -195,15 +195,11 @@ class EvaluationJobs:
         scores = feature_importance(lines, self._online_policy())
         return {"featureScores": [{"featureName": k, "score": v} for k, v in scores.items()]}
 
-    def _lines(self, start: datetime, end: datetime) -> Any:
-        t = start.replace(minute=0, second=0, microsecond=0)
-        while t < end:
-            for path in self._archive.list(f"joined/{t.strftime('%Y/%m/%d/%H')}/"):
-                for line in lines_of(self._archive.read(path)):
-                    stamp = datetime.fromisoformat(str(line["Timestamp"]).replace("Z", "+00:00"))
-                    if start <= stamp < end:
-                        yield line
-            t += timedelta(hours=1)
+    def _lines(self, start: datetime, end: datetime) -> Iterator[Line]:
+        for line in self._archive.lines(self._archive.paths_between(start, end)):
+            stamp = datetime.fromisoformat(str(line["Timestamp"]).replace("Z", "+00:00"))
+            if start <= stamp < end:
+                yield line
 
 
 def public(doc: dict[str, Any]) -> dict[str, Any]:

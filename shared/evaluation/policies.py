@@ -11,7 +11,6 @@ never sees the outcome of the decision it is evaluated on).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any, Protocol
 
 Line = dict[str, Any]
@@ -125,9 +124,3 @@ class RewardModel:
         total, n = self._sums.get(self._key(chosen), (0.0, 0))
         self._sums[self._key(chosen)] = (total + reward, n + 1)
         self._global = (self._global[0] + reward, self._global[1] + 1)
-
-
-def lines_of(blob: bytes) -> Iterator[Line]:
-    for raw in blob.splitlines():
-        if raw:
-            yield json.loads(raw)

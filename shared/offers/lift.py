@@ -6,12 +6,9 @@ so the lift is about what the business actually got, not about clicks reported s
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import orjson
 
 from shared.archive import JoinedArchive
 
@@ -76,26 +73,9 @@ class LiftReport:
         return {"arms": body, "lift": lift}
 
 
-def hour_prefixes(now: datetime, hours: int) -> list[str]:
-    start = now - timedelta(hours=hours)
-    out = []
-    t = start.replace(minute=0, second=0, microsecond=0)
-    while t <= now:
-        out.append(f"joined/{t.strftime('%Y/%m/%d/%H')}/")
-        t += timedelta(hours=1)
-    return out
-
-
 def lift(archive: JoinedArchive, hours: int, now: datetime | None = None) -> LiftReport:
+    end = now or datetime.now(UTC)
     report = LiftReport()
-    for prefix in hour_prefixes(now or datetime.now(UTC), hours):
-        for path in archive.list(prefix):
-            for line in _lines(archive.read(path)):
-                report.add_line(line)
+    for line in archive.lines(archive.paths_between(end - timedelta(hours=hours), end)):
+        report.add_line(line)
     return report
-
-
-def _lines(body: bytes) -> Iterable[dict[str, Any]]:
-    for raw in body.splitlines():
-        if raw:
-            yield orjson.loads(raw)

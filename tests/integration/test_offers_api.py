@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -55,7 +54,7 @@ def test_rules_hold_for_every_visitor_and_context(host: LiveHost) -> None:
 def test_a_cold_start_answer_is_explained_and_shaped(host: LiveHost) -> None:
     answer = offers(host, userId="never-seen", placement="homepage", count=3)
     assert answer["coldStart"] is True and len(answer["offers"]) == 3
-    assert uuid.UUID(answer["eventId"]) or answer["eventId"]
+    assert len(answer["eventId"]) >= 16  # an id the storefront sends back with the activity
     for item in answer["offers"]:
         assert item["title"] and item["productIds"] and 0 <= item["probability"] <= 1
         assert item["explanation"]["candidate"] and item["explanation"]["rank"]["text"]
