@@ -13,6 +13,9 @@ from functions.http_io import JsonBody, error_responses, json_response
 from shared import wiring
 from shared.contracts import (
     MAX_ID_LENGTH,
+    MultiSlotRankRequest,
+    MultiSlotRankResponse,
+    MultiSlotRewardRequest,
     PolicyContract,
     RankRequest,
     RankResponse,
@@ -37,6 +40,8 @@ router = APIRouter(tags=["personalizer"])
 
 RANK_BODY = JsonBody(RankRequest, error_code="InvalidRankRequest")
 REWARD_BODY = JsonBody(RewardRequest, error_code="InvalidRewardRequest")
+MULTI_SLOT_RANK_BODY = JsonBody(MultiSlotRankRequest, error_code="InvalidMultiSlotRankRequest")
+MULTI_SLOT_REWARD_BODY = JsonBody(MultiSlotRewardRequest, error_code="InvalidRewardRequest")
 
 
 @router.post(
@@ -74,6 +79,43 @@ async def reward(request: Request, eventId: str = EventId) -> Response:
 )
 async def activate(eventId: str = EventId) -> Response:  # no I/O: publishing only enqueues
     wiring.current().ranker.activate(eventId)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/multislot/rank",
+    status_code=201,
+    response_model=MultiSlotRankResponse,
+    summary="Rank actions for several slots (one decision per slot, no action twice)",
+    openapi_extra=MULTI_SLOT_RANK_BODY.openapi,
+    responses=error_responses(400, 503),
+)
+async def rank_multi_slot(request: Request) -> Response:
+    body = await MULTI_SLOT_RANK_BODY.parse(request)
+    return json_response(wiring.current().ranker.rank_multi_slot(body), 201)
+
+
+@router.post(
+    "/multislot/events/{eventId}/reward",
+    status_code=204,
+    summary="Report a reward (-1..1) per slot",
+    openapi_extra=MULTI_SLOT_REWARD_BODY.openapi,
+    responses=error_responses(400, 503),
+)
+async def reward_multi_slot(request: Request, eventId: str = EventId) -> Response:
+    body = await MULTI_SLOT_REWARD_BODY.parse(request)
+    wiring.current().ranker.reward_slots(eventId, [(r.slotId, r.value) for r in body.reward])
+    return Response(status_code=204)
+
+
+@router.post(
+    "/multislot/events/{eventId}/activate",
+    status_code=204,
+    summary="Activate a deferred multi-slot event (all its slots; any id is accepted)",
+    responses=error_responses(400, 503),
+)
+async def activate_multi_slot(eventId: str = EventId) -> Response:
+    wiring.current().ranker.activate(eventId)  # the join activates every slot of the event
     return Response(status_code=204)
 
 

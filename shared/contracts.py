@@ -50,9 +50,9 @@ class RankRequest(_Model):
     def _ids_consistent(self) -> RankRequest:
         ids = {a.id for a in self.actions}
         if len(ids) != len(self.actions):
-            counts = Counter(a.id for a in self.actions)
-            duplicate = next(i for i, n in counts.items() if n > 1)
-            raise ValueError(f"duplicate action id {duplicate!r}")
+            raise ValueError(
+                f"duplicate action id {_first_duplicate([a.id for a in self.actions])!r}"
+            )
         if self.excludedActions:
             unknown = [a for a in self.excludedActions if a not in ids]
             if unknown:
@@ -60,6 +60,82 @@ class RankRequest(_Model):
             if ids.issubset(self.excludedActions):
                 raise ValueError("every action is excluded; nothing left to rank")
         return self
+
+
+class SlotRequest(_Model):
+    """One slot of a multi-slot rank: v1.1-preview.3 calls its features `features`, 2022-09
+    `positionFeatures`; both are accepted (and joined)."""
+
+    id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    baselineAction: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    features: FeatureList = Field(default_factory=list)
+    positionFeatures: FeatureList = Field(default_factory=list)
+    excludedActions: list[str] = Field(default_factory=list)
+
+    @property
+    def slot_features(self) -> list[Any]:
+        return [*self.features, *self.positionFeatures]
+
+
+class MultiSlotRankRequest(_Model):
+    contextFeatures: FeatureList = Field(default_factory=list)
+    actions: list[RankableAction] = Field(min_length=1, max_length=MAX_ACTIONS)
+    slots: list[SlotRequest] = Field(min_length=1, max_length=MAX_ACTIONS)
+    eventId: str | None = Field(default=None, min_length=1, max_length=MAX_ID_LENGTH)
+    deferActivation: bool = False
+
+    @model_validator(mode="after")
+    def _slots_consistent(self) -> MultiSlotRankRequest:
+        ids = [a.id for a in self.actions]
+        known = set(ids)
+        if len(known) != len(ids):
+            raise ValueError(f"duplicate action id {_first_duplicate(ids)!r}")
+        slot_ids = [s.id for s in self.slots]
+        if len(set(slot_ids)) != len(slot_ids):
+            raise ValueError(f"duplicate slot id {_first_duplicate(slot_ids)!r}")
+        baselines = [s.baselineAction for s in self.slots]
+        if len(set(baselines)) != len(baselines):
+            # each slot serves its baseline in Apprentice mode: a shared one would repeat
+            raise ValueError(f"baselineAction {_first_duplicate(baselines)!r} is used by two slots")
+        for slot in self.slots:
+            if slot.baselineAction not in known:
+                raise ValueError(f"slot {slot.id!r}: baselineAction is not an action id")
+            unknown = [a for a in slot.excludedActions if a not in known]
+            if unknown:
+                raise ValueError(
+                    f"slot {slot.id!r}: excludedActions names unknown ids {unknown[:5]}"
+                )
+            if slot.baselineAction in slot.excludedActions:
+                raise ValueError(f"slot {slot.id!r}: its baselineAction is excluded")
+        return self
+
+
+class SlotResult(_Model):
+    id: str
+    rewardActionId: str | None  # None: every action went to earlier slots or is excluded
+
+
+class MultiSlotRankResponse(_Model):
+    slots: list[SlotResult]
+    eventId: str
+
+
+class SlotReward(_Model):
+    slotId: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    value: float = Field(ge=-1.0, le=1.0)
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _strict_number(cls, value: Any) -> Any:
+        return _reward_value(value)
+
+
+class MultiSlotRewardRequest(_Model):
+    reward: list[SlotReward] = Field(min_length=1, max_length=MAX_ACTIONS)
+
+
+def _first_duplicate(values: list[str]) -> str:
+    return next(v for v, n in Counter(values).items() if n > 1)
 
 
 class RankedAction(_Model):
@@ -79,11 +155,15 @@ class RewardRequest(_Model):
     @field_validator("value", mode="before")
     @classmethod
     def _strict_number(cls, value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError("value must be a number")
-        if not math.isfinite(value) or not -1.0 <= value <= 1.0:
-            raise ValueError("value must be between -1 and 1")
-        return value
+        return _reward_value(value)
+
+
+def _reward_value(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError("value must be a number")
+    if not math.isfinite(value) or not -1.0 <= value <= 1.0:
+        raise ValueError("value must be between -1 and 1")
+    return value
 
 
 class ServiceConfiguration(_Model):

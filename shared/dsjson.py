@@ -91,4 +91,6 @@ def joined_line(
         line["_skipLearn"] = True
     if decision.arm:
         line["_arm"] = decision.arm  # the offers API's experiment arm (lift per arm)
+    if decision.group:
+        line["_group"] = decision.group  # one slot of this multi-slot rank
     return line

@@ -173,7 +173,8 @@ def join(
         decision = entry.decision
         t = float(decision["_t"])
         if decision.get("DeferredAction"):
-            activated = activations.get(event_id)
+            # a multi-slot rank is activated once, by its own id, for all its slots
+            activated = activations.get(decision.get("_group") or event_id)
             if activated is None or activated > cutoff:
                 if t < oldest:
                     result.expired += 1

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from shared.contracts import PolicyContract
+from shared.vw_model import MULTI_SLOT
 
 DEFAULT_POLICY = PolicyContract(
     name="synthcover-quadratic",
@@ -89,8 +90,11 @@ def normalise(arguments: str) -> str:
             raise PolicyError(f"option {option} is not allowed in a policy")
         if option not in _DROPPED:
             kept.append(token)
-    if "--cb_explore_adf" not in kept:
-        raise PolicyError("arguments must use --cb_explore_adf (actions with features)")
+    if "--cb_explore_adf" not in kept and MULTI_SLOT not in kept:
+        raise PolicyError(
+            "arguments must use --cb_explore_adf (or --ccb_explore_adf for multi-slot): "
+            "actions with features"
+        )
     return " ".join(kept)
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared import features
-from shared.contracts import RankRequest
+from shared.contracts import MultiSlotRankRequest, RankableAction, RankRequest
 from shared.errors import ApiError, bad_request
 from shared.events.codec import encode
 from shared.events.decision import DecisionEvent
@@ -28,8 +28,28 @@ class RankOutcome:
     decision: DecisionEvent  # what was logged to the decisions hub
 
 
-def _feature_error(exc: features.FeatureError) -> ApiError:
-    return bad_request(str(exc), code="InvalidRankRequest")
+SLOT_NAMESPACE = "Slot"
+
+
+def slot_namespace(slot_id: str, slot_features: list[Any]) -> dict[str, Any]:
+    """A slot's features as one context namespace, its id included so position effects are
+    learned even for slots described by nothing else. Later objects win on a repeated name."""
+    merged: dict[str, Any] = {"slotId": slot_id}
+    for element in slot_features:
+        if isinstance(element, dict):
+            merged.update(element)
+        else:
+            raise features.FeatureError(f"slot {slot_id!r}: features must be JSON objects")
+    return {SLOT_NAMESPACE: merged}
+
+
+def slot_event_id(event_id: str, slot_id: str) -> str:
+    """The logged decision of one slot; `#` cannot reach a route's event id unescaped."""
+    return f"{event_id}#{slot_id}"
+
+
+def _feature_error(exc: features.FeatureError, code: str = "InvalidRankRequest") -> ApiError:
+    return bad_request(str(exc), code=code)
 
 
 class Ranker:
@@ -52,8 +72,6 @@ class Ranker:
         arm is logged as LoggingOnly: served the baseline, archived, never learned); `arm` is
         recorded in the decision."""
         config = self._serving.config()
-        service, policy = config.service, config.policy
-        mode = learning_mode or service.learningMode
         event_id = request.eventId or new_id()
         try:
             context, _ = features.context_line(request.contextFeatures)
@@ -62,7 +80,99 @@ class Ranker:
             lines = [features.cached_action_line(a.features, f"actions[{a.id}]") for a in eligible]
         except features.FeatureError as exc:
             raise _feature_error(exc) from exc
+        decision, probabilities = self._decide(
+            event_id,
+            request.contextFeatures,
+            context,
+            eligible,
+            lines,
+            list(request.excludedActions),
+            mode=learning_mode or config.service.learningMode,
+            deferred=request.deferActivation,
+            arm=arm,
+        )
+        self._publisher.publish(self._settings.decisions_hub, encode(decision), event_id)
+        ranking = [
+            {"id": eligible[i].id, "probability": probabilities[i]} for i in decision.ranking
+        ]
+        ranking += [{"id": a, "probability": 0.0} for a in request.excludedActions]
+        response = {
+            "ranking": ranking,
+            "eventId": event_id,
+            "rewardActionId": eligible[decision.chosen_index].id,
+        }
+        return RankOutcome(response, decision)
 
+    def rank_multi_slot(self, request: MultiSlotRankRequest) -> dict[str, Any]:
+        """One decision per slot, in slot order, as VW's conditional contextual bandit
+        (`--ccb_explore_adf`) reduces it: slot k chooses among the actions neither excluded for it
+        nor chosen for an earlier slot, its baseline first, with the context plus the slot's
+        features. Each slot is logged as its own decision `{eventId}#{slotId}` (grouped under the
+        event id, which activate uses), so it joins, learns and archives like a single-slot one."""
+        mode = self._serving.config().service.learningMode
+        event_id = request.eventId or new_id()
+        try:
+            action_lines = {
+                a.id: features.cached_action_line(a.features, f"actions[{a.id}]")
+                for a in request.actions
+            }
+            slot_contexts = []
+            for index, slot in enumerate(request.slots):
+                context = [*request.contextFeatures, slot_namespace(slot.id, slot.slot_features)]
+                line, _ = features.context_line(context, f"slots[{index}].features")
+                slot_contexts.append((context, line))
+        except features.FeatureError as exc:
+            raise _feature_error(exc, "InvalidMultiSlotRankRequest") from exc
+        by_id = {a.id: a for a in request.actions}
+        taken: set[str] = set()
+        decisions: list[DecisionEvent] = []
+        results: list[dict[str, Any]] = []
+        for slot, (context, line) in zip(request.slots, slot_contexts, strict=True):
+            unavailable = taken | set(slot.excludedActions)
+            order = [slot.baselineAction, *(a for a in by_id if a != slot.baselineAction)]
+            eligible = [by_id[a] for a in order if a not in unavailable]
+            if not eligible:
+                results.append({"id": slot.id, "rewardActionId": None})
+                continue
+            decision, _ = self._decide(
+                slot_event_id(event_id, slot.id),
+                context,
+                line,
+                eligible,
+                [action_lines[a.id] for a in eligible],
+                sorted(unavailable),
+                mode=mode,
+                deferred=request.deferActivation,
+                group=event_id,
+            )
+            chosen = eligible[decision.chosen_index].id
+            taken.add(chosen)
+            decisions.append(decision)
+            results.append({"id": slot.id, "rewardActionId": chosen})
+        for decision in decisions:
+            self._publisher.publish(
+                self._settings.decisions_hub, encode(decision), decision.event_id
+            )
+        return {"slots": results, "eventId": event_id}
+
+    def _decide(
+        self,
+        event_id: str,
+        context_features: list[Any],
+        context: str,
+        eligible: list[RankableAction],
+        lines: list[str],
+        excluded: list[str],
+        *,
+        mode: str,
+        deferred: bool,
+        arm: str = "",
+        group: str = "",
+    ) -> tuple[DecisionEvent, list[float]]:
+        """Score, explore and draw among `eligible` (the baseline first): the decision to log and
+        the policy's probabilities (what rank shows, also when the mode logs the baseline)."""
+        config = self._serving.config()
+        service, policy = config.service, config.policy
         loaded = self._serving.model()
         if loaded is None:
             # No model yet: explore around the baseline (the first action), as a fresh policy would.
@@ -87,32 +197,34 @@ class Ranker:
             chosen = 0
             logged = [1.0 if i == 0 else 0.0 for i in range(len(eligible))]
         served = [chosen, *(i for i in order if i != chosen)]
-        ranking = [{"id": eligible[i].id, "probability": probabilities[i]} for i in served]
-        ranking += [{"id": a, "probability": 0.0} for a in request.excludedActions]
-
         decision = DecisionEvent(
             event_id=event_id,
             timestamp=self._clock(),
-            context=request.contextFeatures,
+            context=context_features,
             action_ids=[a.id for a in eligible],
             action_features=[a.features for a in eligible],
             ranking=served,
             probabilities=[logged[i] for i in served],
-            excluded=list(request.excludedActions),
+            excluded=excluded,
             model_version=model_version,
             learning_mode=mode,
-            deferred=request.deferActivation,
+            deferred=deferred,
             arm=arm,
+            group=group,
         )
-        self._publisher.publish(self._settings.decisions_hub, encode(decision), event_id)
-        response = {"ranking": ranking, "eventId": event_id, "rewardActionId": eligible[chosen].id}
-        return RankOutcome(response, decision)
+        return decision, probabilities
 
     def reward(self, event_id: str, value: float, reward_id: str | None = None) -> None:
         """`reward_id`: stable when the caller can redeliver (activity events), so the join
         counts a redelivered reward once."""
         event = RewardEvent(event_id, reward_id or new_id(), value, self._clock())
         self._publisher.publish(self._settings.rewards_hub, encode(event), event_id)
+
+    def reward_slots(self, event_id: str, rewards: list[tuple[str, float]]) -> None:
+        """Multi-slot rewards: each goes to its slot's decision (an unknown slot id is accepted
+        and never joins, like a reward for an unknown event)."""
+        for slot_id, value in rewards:
+            self.reward(slot_event_id(event_id, slot_id), value)
 
     def activate(self, event_id: str) -> None:
         """Logged like a reward; any id is accepted (as Personalizer does: 204). An activation for

@@ -13,6 +13,21 @@ import tempfile
 import threading
 from typing import Any
 
+# Personalizer enabled multi-slot by switching the policy to VW's conditional contextual bandit.
+# Here every slot is one cb_explore_adf decision with the slot's features in its context (what
+# VW's ccb reduction does inside), so one workspace serves single- and multi-slot rank, each slot
+# is logged with the exact probability its action was drawn with, and the archive stays plain
+# cb_adf DSJSON. A policy naming --ccb_explore_adf is therefore stored as given and run as
+# --cb_explore_adf; multi-slot rank works under either.
+MULTI_SLOT = "--ccb_explore_adf"
+
+
+def vw_arguments(arguments: str) -> str:
+    """The command line a workspace is built with (see MULTI_SLOT)."""
+    return " ".join(
+        "--cb_explore_adf" if token == MULTI_SLOT else token for token in arguments.split(" ")
+    )
+
 
 class VWModel:
     def __init__(self, workspace: Any, arguments: str) -> None:
@@ -24,7 +39,7 @@ class VWModel:
     def fresh(cls, arguments: str) -> VWModel:
         import vowpalwabbit
 
-        return cls(vowpalwabbit.Workspace(f"{arguments} --quiet"), arguments)
+        return cls(vowpalwabbit.Workspace(f"{vw_arguments(arguments)} --quiet"), arguments)
 
     @classmethod
     def from_bytes(cls, data: bytes, arguments: str) -> VWModel:

@@ -74,9 +74,11 @@ class VWPolicy:
     def __init__(self, name: str, arguments: str) -> None:
         import vowpalwabbit
 
+        from shared.vw_model import vw_arguments
+
         self.name = name
         self.arguments = arguments
-        self._vw = vowpalwabbit.Workspace(f"{arguments} --dsjson --quiet")
+        self._vw = vowpalwabbit.Workspace(f"{vw_arguments(arguments)} --dsjson --quiet")
 
     def probabilities(self, line: Line) -> list[float]:
         unlabelled = {k: v for k, v in line.items() if not k.startswith("_label")}

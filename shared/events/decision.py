@@ -64,6 +64,7 @@ class DecisionEvent:
     deferred: bool
     featurization: int = features.VERSION
     arm: str = ""  # the offers API's experiment arm ("personalized" | "control"); "" elsewhere
+    group: str = ""  # a multi-slot rank's event id (this decision is one slot: `{group}#{slot}`)
 
     @property
     def chosen_index(self) -> int:
@@ -97,6 +98,7 @@ class DecisionEvent:
             "_t": self.timestamp,
             "_fv": self.featurization,
             **({"_arm": self.arm} if self.arm else {}),
+            **({"_group": self.group} if self.group else {}),
         }
 
     @classmethod
@@ -116,6 +118,7 @@ class DecisionEvent:
                 deferred=bool(wire.get("DeferredAction", False)),
                 featurization=int(wire.get("_fv", 1)),  # events before `_fv` existed were v1
                 arm=str(wire.get("_arm", "")),
+                group=str(wire.get("_group", "")),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise EventFormatError(f"malformed decision event: {exc!r}") from exc

@@ -109,3 +109,48 @@ def test_old_client_rank_reward_activate(live_host: LiveHost) -> None:
     assert response.reward_action_id in {"news", "sports"}
     client.events.activate(response.event_id)
     client.events.reward(response.event_id, value=0.5)
+
+
+def test_new_client_multi_slot_as_its_own_tests_do(live_host: LiveHost) -> None:
+    """azure-ai-personalizer's multi-slot tests: enable multi-slot the way its helper does (swap
+    --cb_explore_adf for --ccb_explore_adf in the current policy), then rank, reward, activate."""
+    admin = PersonalizerAdministrationClient(endpoint(live_host), AzureKeyCredential("x"))
+    policy = admin.get_policy()
+    multi_slot = policy["arguments"].replace("--cb_explore_adf", "--ccb_explore_adf")
+    updated = admin.update_policy({"name": "enable multi slot", "arguments": multi_slot})
+    assert "--ccb_explore_adf" in updated["arguments"]
+    assert "--ccb_explore_adf" in admin.get_policy()["arguments"]
+    client = PersonalizerClient(endpoint(live_host), AzureKeyCredential("x"))
+    actions = [
+        {"id": "NewsArticle", "features": [{"type": "News"}]},
+        {"id": "SportsArticle", "features": [{"type": "Sports"}]},
+        {"id": "EntertainmentArticle", "features": [{"type": "Entertainment"}]},
+    ]
+    slots = [
+        {
+            "id": "Main Article",
+            "baselineAction": "NewsArticle",
+            "positionFeatures": [{"Size": "Large", "Position": "Top Middle"}],
+            "excludedActions": ["SportsArticle", "EntertainmentArticle"],
+        },
+        {
+            "id": "Side Bar",
+            "baselineAction": "SportsArticle",
+            "positionFeatures": [{"Size": "Small", "Position": "Bottom Right"}],
+            "excludedActions": ["EntertainmentArticle"],
+        },
+    ]
+    context = [{"user": {"profileType": "anonymousUser"}}, {"device": {"mobile": True}}]
+    for request in (
+        {"actions": actions, "slots": slots, "eventId": "123456789"},
+        {"actions": actions, "slots": slots, "eventId": "123", "contextFeatures": context},
+    ):
+        response = client.rank_multi_slot(request)
+        assert response["eventId"] == request["eventId"]
+        assert [s["rewardActionId"] for s in response["slots"]] == ["NewsArticle", "SportsArticle"]
+    client.reward_multi_slot("123456789", {"reward": [{"slotId": "Main Article", "value": 1.0}]})
+    client.reward_multi_slot("123", {"reward": [{"slotId": "slot_id_to_be_rewarded", "value": 1}]})
+    client.activate_multi_slot("123456789")
+    # single-slot rank keeps working under the multi-slot policy
+    assert client.rank({"actions": actions})["rewardActionId"]
+    admin.reset_policy()
