@@ -1,11 +1,11 @@
 """The hot routes without FastAPI's per-request layers: a small ASGI dispatcher in front of the app.
 
-Rank, reward, activate and POST /api/offers are called on every page view. FastAPI's routing,
-request objects, dependency solving and exception middleware cost more than the engine's own work
-(see docs/benchmarks.md), so these routes are answered here, on the exact paths FastAPI serves
-them on (every Personalizer base path), with the same guards (API keys, body limit), the same
-body parsing (`JsonBody.parse_bytes`: the same pydantic models and error codes), the same engine
-calls (`wiring.current().ranker`, `.offers`) and the same answers (functions/http_io.py).
+Rank, reward, activate (single- and multi-slot) and POST /api/offers are called on every page view.
+FastAPI's routing, request objects, dependency solving and exception middleware cost more than the
+engine's own work (see docs/benchmarks.md), so these routes are answered here, on the exact paths
+FastAPI serves them on (every Personalizer base path), with the same guards (API keys, body limit),
+the same body parsing (`JsonBody.parse_bytes`: the same pydantic models and error codes), the same
+engine calls (`wiring.current().ranker`, `.offers`) and the same answers (functions/http_io.py).
 Everything else, and any request on these paths this module does not take (a trailing slash, an
 event id out of bounds, another method), goes to FastAPI untouched. The routes stay declared in
 functions/personalizer_routes.py and offers_routes.py, so the OpenAPI document is FastAPI's.
@@ -32,7 +32,13 @@ from functions.middleware import (
     too_large,
 )
 from functions.offers_routes import BODY as OFFERS_BODY
-from functions.personalizer_routes import BASE_PATHS, RANK_BODY, REWARD_BODY
+from functions.personalizer_routes import (
+    BASE_PATHS,
+    MULTI_SLOT_RANK_BODY,
+    MULTI_SLOT_REWARD_BODY,
+    RANK_BODY,
+    REWARD_BODY,
+)
 from shared import wiring
 from shared.auth import KeyRing
 from shared.connections import ConnectionMissing
@@ -45,7 +51,9 @@ Handler = Callable[[bytes, str, str], Awaitable[tuple[int, bytes]]]
 
 _JSON_HEADER = (b"content-type", b"application/json")
 OFFERS_PATH = "/api/offers"  # functions/offers_routes.py post_offers, under the /api prefix
-_EVENT_PATH = re.compile(r"(?P<base>.+)/events/(?P<id>[^/]+)/(?P<verb>reward|activate)")
+_EVENT_PATH = re.compile(
+    r"(?P<base>.+?)(?P<multi>/multislot)?/events/(?P<id>[^/]+)/(?P<verb>reward|activate)"
+)
 
 
 async def _empty_receive() -> dict[str, str]:
@@ -62,6 +70,7 @@ class HotPath:
         keys = KeyRing.from_settings(settings)
         self.keys = None if keys.open else keys
         self.rank_paths = frozenset(base + "/rank" for base in BASE_PATHS)
+        self.multi_slot_rank_paths = frozenset(base + "/multislot/rank" for base in BASE_PATHS)
         self.bases = frozenset(BASE_PATHS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -75,13 +84,19 @@ class HotPath:
         if path in self.rank_paths:
             await self._serve(scope, receive, send, _rank, "")
             return
+        if path in self.multi_slot_rank_paths:
+            await self._serve(scope, receive, send, _rank_multi_slot, "")
+            return
         if path == OFFERS_PATH:
             await self._serve(scope, receive, send, _offers, "")
             return
         if "/events/" in path and (match := _EVENT_PATH.fullmatch(path)):
             event_id = match["id"]
             if match["base"] in self.bases and len(event_id) <= MAX_ID_LENGTH:
-                verb = _reward if match["verb"] == "reward" else _activate
+                if match["verb"] == "activate":
+                    verb = _activate  # a multi-slot event is activated by its id, as single-slot
+                else:
+                    verb = _reward_multi_slot if match["multi"] else _reward
                 await self._serve(scope, receive, send, verb, event_id)
                 return
         await self.app(scope, receive, send)
@@ -135,6 +150,18 @@ async def _rank(body: bytes, content_type: str, _: str) -> tuple[int, bytes]:
 async def _reward(body: bytes, content_type: str, event_id: str) -> tuple[int, bytes]:
     request = REWARD_BODY.parse_bytes(body, "POST", content_type)
     wiring.current().ranker.reward(event_id, request.value)
+    return 204, b""
+
+
+async def _rank_multi_slot(body: bytes, content_type: str, _: str) -> tuple[int, bytes]:
+    request = MULTI_SLOT_RANK_BODY.parse_bytes(body, "POST", content_type)
+    return 201, orjson.dumps(wiring.current().ranker.rank_multi_slot(request))
+
+
+async def _reward_multi_slot(body: bytes, content_type: str, event_id: str) -> tuple[int, bytes]:
+    request = MULTI_SLOT_REWARD_BODY.parse_bytes(body, "POST", content_type)
+    rewards = [(r.slotId, r.value) for r in request.reward]
+    wiring.current().ranker.reward_slots(event_id, rewards)
     return 204, b""
 
 

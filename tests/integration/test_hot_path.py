@@ -103,6 +103,36 @@ def test_valid_rank_is_answered_alike_and_logs_the_same_decision(
     assert logged[0] == logged[1]
 
 
+MULTI_SLOT_BODY = {
+    "contextFeatures": [{"user": {"type": "a"}}],
+    "actions": SAMPLE["actions"][:4],
+    "slots": [
+        {"id": "top", "baselineAction": SAMPLE["actions"][0]["id"], "positionFeatures": [{"p": 1}]},
+        {"id": "side", "baselineAction": SAMPLE["actions"][1]["id"]},
+    ],
+}
+MULTI_SLOT_RANKS: list[tuple[str, bytes]] = [
+    ("valid", orjson.dumps({**MULTI_SLOT_BODY, "eventId": "multi-1"})),
+    ("no-slots", orjson.dumps({**MULTI_SLOT_BODY, "slots": []})),
+    (
+        "bad-baseline",
+        orjson.dumps({**MULTI_SLOT_BODY, "slots": [{"id": "x", "baselineAction": "?"}]}),
+    ),
+    ("malformed", b'{"slots": ['),
+]
+
+
+@pytest.mark.parametrize(
+    "body", [c[1] for c in MULTI_SLOT_RANKS], ids=[c[0] for c in MULTI_SLOT_RANKS]
+)
+def test_multi_slot_rank_is_answered_alike(doors: Doors, body: bytes) -> None:
+    path = "/api/personalizer/multislot/rank?api-version=2022-09-01-preview"
+    fast, slow = doors.both("POST", path, content=body, headers=JSON)
+    assert not doors.handed_on
+    assert fast.status_code in (201, 400)
+    same(fast, slow)
+
+
 INVALID_RANKS: list[tuple[str, bytes, dict[str, str]]] = [
     ("malformed", b'{"contextFeatures": [', JSON),
     ("not-json-type", orjson.dumps(rank_body()), {"content-type": "text/plain"}),
@@ -144,6 +174,15 @@ REWARDS: list[tuple[str, str, bytes, dict[str, str]]] = [
     ("malformed", f"{V1}/events/e1/reward", b"{", JSON),
     ("wrong-type", f"{V1}/events/e1/reward", b'{"value": 1}', {"content-type": "text/plain"}),
     ("activate", f"{V1}/events/e1/activate", b"", {}),
+    (
+        "multi-slot",
+        f"{V1}/multislot/events/e1/reward",
+        b'{"reward": [{"slotId": "s", "value": 1}]}',
+        JSON,
+    ),
+    ("multi-slot-bad", f"{V1}/multislot/events/e1/reward", b'{"reward": []}', JSON),
+    ("multi-slot-missing", f"{V1}/multislot/events/e1/reward", b'{"value": 1}', JSON),
+    ("multi-slot-activate", "/api/personalizer/multislot/events/e1/activate", b"", {}),
     ("activate-with-body", f"{V1}/events/e1/activate", b"not json", JSON),
 ]
 
