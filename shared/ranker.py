@@ -17,7 +17,7 @@ from shared.events.codec import encode
 from shared.events.decision import DecisionEvent
 from shared.events.observation import ActivationEvent, RewardEvent
 from shared.events.publisher import EventPublisher
-from shared.sampling import epsilon_greedy, new_id, sample_index
+from shared.sampling import epsilon_greedy, new_id, sample_index, with_floor
 from shared.serving_state import ServingState
 from shared.settings import Settings
 
@@ -188,6 +188,7 @@ class Ranker:
                 else scores
             )
             model_version = str(loaded.meta.version)
+        probabilities = with_floor(probabilities)  # every action stays evaluable offline
 
         order = sorted(range(len(eligible)), key=lambda i: -probabilities[i])
         if mode == "Online":

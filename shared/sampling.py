@@ -36,3 +36,23 @@ def epsilon_greedy(scores: Sequence[float], epsilon: float) -> list[float]:
     best = max(range(count), key=lambda i: scores[i])
     spread = epsilon / count
     return [spread + (1.0 - epsilon if i == best else 0.0) for i in range(count)]
+
+
+# Off-policy evaluation needs every logged action's probability above zero: an estimate of another
+# policy weighs each logged decision by q / p. Synthcover (the default) ends with probability 0
+# on every non-greedy action, so rank mixes in the least uniform exploration that lifts each of K
+# actions to FLOOR_MASS / K. With 5%: importance weights stay below 20 K (at most 1,000 for 50
+# actions), and at most 5% of traffic is spent on it (docs/benchmarks.md measures the CTR cost).
+FLOOR_MASS = 0.05
+
+
+def with_floor(probabilities: list[float], mass: float = FLOOR_MASS) -> list[float]:
+    """`probabilities` (summing to 1) mixed with the uniform distribution just enough that each
+    entry is at least `mass / K`; unchanged when they already are."""
+    count = len(probabilities)
+    floor = mass / count
+    low = min(probabilities)
+    if low >= floor or count < 2:
+        return probabilities
+    share = (floor - low) / (1.0 / count - low)  # (1 - share) low + share / K = floor
+    return [(1.0 - share) * p + share / count for p in probabilities]

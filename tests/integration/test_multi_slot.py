@@ -16,6 +16,7 @@ import pytest
 from shared import wiring
 from shared.capture import Capture
 from shared.contracts import MultiSlotRankRequest
+from shared.sampling import FLOOR_MASS
 from tests.fakes.publisher import MemoryPublisher
 from tests.integration.conftest import LiveHost
 from tests.integration.test_learning_loop import (
@@ -192,6 +193,10 @@ def test_a_planted_preference_per_slot_is_learned(loop: tuple) -> None:
         learner.run(force=True)
         ranker._serving.refresh_model()
     late = sum(hits[-300:]) / 300
+    # after learning synthcover gives 0 to every non-greedy action; rank's floor lifts each one
+    last = [orjson.loads(b) for b in publisher.events[wiring.current().settings.decisions_hub]]
+    assert all(min(d["p"]) >= FLOOR_MASS / len(d["p"]) - 1e-9 for d in last)
+    assert min(min(d["p"]) for d in last) < 0.05  # the model itself explores no more than that
     # the seeded run reaches 0.66 (best possible 1.0); the same loop with the slot's features
     # dropped reaches 0.30 (it puts the side slot's favourite in the hero slot)
     assert late > 0.5, late

@@ -11,7 +11,7 @@ from shared.contracts import RankRequest, RewardRequest, ServiceConfiguration
 from shared.dsjson import line_to_json
 from shared.join import final_reward
 from shared.policy import DEFAULT_POLICY, PolicyError, from_contract, normalise
-from shared.sampling import epsilon_greedy, sample_index, seeded_uniform
+from shared.sampling import FLOOR_MASS, epsilon_greedy, sample_index, seeded_uniform, with_floor
 
 
 def test_seeded_choice_replays_and_follows_probabilities() -> None:
@@ -126,3 +126,17 @@ def test_policy_normalisation() -> None:
             DEFAULT_POLICY.model_copy(update={"arguments": "--cb_explore_adf --epsilon 0.1"})
         ).is_epsilon_greedy
     )
+
+
+def test_the_probability_floor_lifts_every_action_with_the_least_mixing() -> None:
+    greedy = [0.0, 1.0, 0.0, 0.0]  # synthcover's end state
+    lifted = with_floor(greedy)
+    assert min(lifted) == pytest.approx(FLOOR_MASS / 4) and sum(lifted) == pytest.approx(1.0)
+    assert lifted[1] == pytest.approx(1.0 - 3 * FLOOR_MASS / 4)  # the greedy action keeps the rest
+    partial = [0.005, 0.6, 0.395]
+    lifted = with_floor(partial)
+    assert min(lifted) == pytest.approx(FLOOR_MASS / 3) and sum(lifted) == pytest.approx(1.0)
+    assert lifted[1] < 0.6 and lifted[2] < 0.395  # mixed, order kept
+    explored = epsilon_greedy([0.1, 0.9, 0.3], 0.2)  # already above the floor: unchanged
+    assert with_floor(explored) is explored
+    assert with_floor([1.0]) == [1.0]
