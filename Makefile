@@ -16,6 +16,9 @@ help: ## list the targets
 $(PY_STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	# obp 0.4.1 only for the Open Bandit Dataset sample in its wheel (bench/obd.py reads the files, never
+	# imports obp); --no-deps skips its torch/sklearn/pandas, and a requirements file cannot say --no-deps
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps obp==0.4.1
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json
