@@ -13,11 +13,11 @@ PYTEST_ARGS ?=
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
+# obp 0.4.1 only for the Open Bandit Dataset sample in its wheel (bench/obd.py reads the files,
+# never imports obp); --no-deps skips its torch/sklearn/pandas, and a requirements file cannot say so
 $(PY_STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	# obp 0.4.1 only for the Open Bandit Dataset sample in its wheel (bench/obd.py reads the files, never
-	# imports obp); --no-deps skips its torch/sklearn/pandas, and a requirements file cannot say --no-deps
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps obp==0.4.1
 	touch $@
 
