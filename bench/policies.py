@@ -22,6 +22,7 @@ from typing import Any
 from tqdm import tqdm
 
 from shared import features
+from shared.sampling import with_floor
 from simulator.worlds import SCENARIO_1, TomAnna
 
 STEPS = 5_000
@@ -50,6 +51,7 @@ class Candidate:
     key: str
     label: str
     arguments: str | None  # None: no learning, uniform choice
+    floor: bool = False  # rank's probability floor (shared/sampling.py with_floor) applied
 
 
 CANDIDATES = (
@@ -75,6 +77,25 @@ CANDIDATES = (
         "synthcover, 2% epsilon floor",
         "--cb_explore_adf --synthcover --epsilon 0.02 -q ::",
     ),
+    # What rank serves since every logged decision must support offline evaluation: the policy's
+    # probabilities lifted to at least 2%/K each (shared/sampling.py FLOOR_MASS).
+    Candidate(
+        "synthcover-floor",
+        "synthcover + rank's 2% floor",
+        "--cb_explore_adf --synthcover -q ::",
+        floor=True,
+    ),
+    Candidate(
+        "squarecb-floor",
+        "squarecb + rank's 2% floor",
+        "--cb_explore_adf --squarecb -q ::",
+        floor=True,
+    ),
+    Candidate(
+        "personalizer-default",
+        "Personalizer's default (epsilon 0.2, mtr)",
+        "--cb_explore_adf --epsilon 0.2 --power_t 0 -l 0.001 --cb_type mtr -q ::",
+    ),
 )
 
 
@@ -92,6 +113,7 @@ def simulate(
     drift: dict[tuple[str, str], str] | None = None,
     drift_at: int = STEPS,
     sampler: Any = None,
+    floor: bool = False,
 ) -> dict[str, Any]:
     """One run. Returns cumulative CTR at the checkpoints, the cumulative curve every CURVE_EVERY
     steps (first `drift_at` steps) and, with `drift`, the CTR over the steps after the change.
@@ -122,6 +144,8 @@ def simulate(
                 probabilities = uniform
             else:
                 probabilities = list(workspace.predict(features.examples(context, action_lines)))
+                if floor:
+                    probabilities = with_floor(probabilities)
             total = sum(probabilities)
             if sampler is not None:
                 chosen = sampler(probabilities, step)
@@ -175,7 +199,7 @@ def run(
         for candidate, seed, drift_name in bar:
             bar.set_postfix_str(f"{candidate.key} seed {seed} {drift_name or ''}".strip())
             if drift_name is None:
-                out = simulate(candidate.arguments, seed)
+                out = simulate(candidate.arguments, seed, floor=candidate.floor)
             else:
                 out = simulate(
                     candidate.arguments,
@@ -183,6 +207,7 @@ def run(
                     steps=2 * STEPS,
                     drift=DRIFTS[drift_name],
                     drift_at=STEPS,
+                    floor=candidate.floor,
                 )
             runs = per_run.setdefault(candidate.key, {})
             entry = runs.setdefault(seed, {})
@@ -200,6 +225,7 @@ def run(
             "key": candidate.key,
             "label": candidate.label,
             "arguments": candidate.arguments,
+            "floor": candidate.floor,
             "ctr": {str(k): _stats([runs[s]["at"][k] for s in seeds]) for k in CHECKPOINTS},
             "per_seed_5000": [runs[s]["at"][STEPS] for s in seeds],
             "curve_mean": [

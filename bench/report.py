@@ -146,7 +146,9 @@ def _label(p: dict[str, Any]) -> str:
     """The candidate's name, marked when it is the service's default policy today."""
     from shared.policy import DEFAULT_POLICY
 
-    mark = " **(service default)**" if p["arguments"] == DEFAULT_POLICY.arguments else ""
+    # rank applies its probability floor to every policy: the default as served is the floor row
+    served = p["arguments"] == DEFAULT_POLICY.arguments and p.get("floor")
+    mark = " **(service default)**" if served else ""
     return str(p["label"]) + mark
 
 

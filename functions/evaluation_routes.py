@@ -6,15 +6,29 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from functions.http_io import JsonBody, error_responses, json_response
 from shared import wiring
-from shared.errors import not_found
+from shared.errors import bad_request, not_found
 from shared.evaluation.jobs import EvaluationRequest, ImportanceRequest
+from shared.policy import PolicyError
 
 router = APIRouter(tags=["personalizer"])
+
+
+class PolicyReference(BaseModel):
+    """`POST /configurations/applyFromEvaluation`: a policy (by name, or its arguments) of a
+    completed evaluation."""
+
+    model_config = ConfigDict(extra="ignore")
+    evaluationId: str = Field(min_length=1, max_length=256)
+    policyName: str = Field(min_length=1, max_length=1024)
+
+
 BODY = JsonBody(EvaluationRequest, error_code="InvalidEvaluationContract")
 IMPORTANCE = JsonBody(ImportanceRequest, error_code="InvalidFeatureImportanceContract")
+APPLY = JsonBody(PolicyReference, error_code="InvalidPolicyReference")
 EvaluationId = Path(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9._-]+$")
 ImportanceId = Path(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9._-]+$")
 
@@ -90,4 +104,18 @@ def get_importance(featureImportanceId: str = ImportanceId) -> Response:
                summary="Delete a feature importance")  # fmt: skip
 def delete_importance(featureImportanceId: str = ImportanceId) -> Response:
     wiring.current().evaluations.delete(featureImportanceId)
+    return Response(status_code=204)
+
+
+@router.post("/configurations/applyFromEvaluation", status_code=204,
+             summary="Make a policy of a completed evaluation the learning policy",
+             openapi_extra=APPLY.openapi, responses=error_responses(400, 404))  # fmt: skip
+async def apply_from_evaluation(request: Request) -> Response:
+    body = await APPLY.parse(request)
+    app = wiring.current()
+    contract = app.evaluations.policy_from(body.evaluationId, body.policyName)
+    try:
+        app.apply_policy(contract)
+    except PolicyError as exc:
+        raise bad_request(str(exc), target="policyName") from exc
     return Response(status_code=204)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
@@ -193,6 +193,25 @@ class ServiceConfiguration(_Model):
         return _bounded_duration(
             value, "modelExportFrequency", timedelta(seconds=1), timedelta(days=1)
         )
+
+    @field_validator("autoOptimizationFrequency")
+    @classmethod
+    def _auto_every(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        return _bounded_duration(
+            value, "autoOptimizationFrequency", timedelta(minutes=1), timedelta(days=90)
+        )
+
+    @field_validator("autoOptimizationStartDate")
+    @classmethod
+    def _auto_start(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError as exc:
+                raise ValueError("autoOptimizationStartDate must be an ISO-8601 date") from exc
+        return value
 
     @field_validator("logRetentionDays")
     @classmethod

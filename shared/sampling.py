@@ -41,9 +41,10 @@ def epsilon_greedy(scores: Sequence[float], epsilon: float) -> list[float]:
 # Off-policy evaluation needs every logged action's probability above zero: an estimate of another
 # policy weighs each logged decision by q / p. Synthcover (the default) ends with probability 0
 # on every non-greedy action, so rank mixes in the least uniform exploration that lifts each of K
-# actions to FLOOR_MASS / K. With 5%: importance weights stay below 20 K (at most 1,000 for 50
-# actions), and at most 5% of traffic is spent on it (docs/benchmarks.md measures the CTR cost).
-FLOOR_MASS = 0.05
+# actions to FLOOR_MASS / K. With 2%: importance weights stay below 50 K (350 for 7 actions,
+# 2,500 for 50), and at most 2% of traffic is spent on it. 5% cost synthcover 7 points of CTR on
+# Tom/Anna (0.968 -> 0.897), 2% about 2 (docs/benchmarks.md, "Learning policies in-process").
+FLOOR_MASS = 0.02
 
 
 def with_floor(probabilities: list[float], mass: float = FLOOR_MASS) -> list[float]:

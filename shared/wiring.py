@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from shared.catalog.cache import CatalogCache
     from shared.catalog.store import CatalogStore
     from shared.config_store import ConfigStore
+    from shared.contracts import PolicyContract
     from shared.cosmos_store import CosmosStore
     from shared.dependency_checks import Check
     from shared.evaluation.jobs import EvaluationJobs
@@ -244,7 +245,14 @@ class Wiring:
             self.archive,
             lambda: self.queue_service.get_queue_client(queue),
             lambda: self.config_store.snapshot().policy.arguments,
+            self.apply_policy,
         )
+
+    def apply_policy(self, contract: PolicyContract) -> None:
+        """A new learning policy, stored and served by this instance at once (the others within
+        CONFIG_CACHE_SECONDS); validated first (PolicyError)."""
+        self.config_store.put_policy(contract)
+        self.serving.refresh_config()
 
     @once
     def model_admin(self) -> ModelAdmin:

@@ -12,16 +12,17 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.archive import JoinedArchive
-from shared.contracts import PolicyContract
+from shared.contracts import PolicyContract, ServiceConfiguration, parse_duration
 from shared.cosmos_store import CosmosStore
 from shared.errors import ApiError
+from shared.evaluation import optimizer
 from shared.evaluation.importance import feature_importance
 from shared.evaluation.policies import Baseline, Line, Online, TargetPolicy, Uniform, VWPolicy
 from shared.evaluation.runner import evaluate
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 CONTAINER = "evaluations"
 MAX_DAYS = 90
+AUTO_STATE_ID = "auto-optimization"  # when auto-optimization last queued an evaluation
+DEFAULT_AUTO_FREQUENCY = "P7D"
 
 
 class PolicyArgs(BaseModel):
@@ -72,15 +75,20 @@ class EvaluationJobs:
         archive: JoinedArchive,
         queue: Callable[[], QueueClient],
         online_policy: Callable[[], str],
+        apply_policy: Callable[[PolicyContract], None] | None = None,
     ) -> None:
         self._cosmos = cosmos
         self._archive = archive
         self._queue = queue
         self._online_policy = online_policy
+        self._apply_policy = apply_policy
 
     # --- the API's side -----------------------------------------------------------------------
     def create(
-        self, request: EvaluationRequest, evaluation_id: str | None = None
+        self,
+        request: EvaluationRequest,
+        evaluation_id: str | None = None,
+        evaluation_type: str = "Manual",
     ) -> dict[str, Any]:
         start = request.startTime.replace(tzinfo=request.startTime.tzinfo or UTC)
         end = request.endTime.replace(tzinfo=request.endTime.tzinfo or UTC)
@@ -102,7 +110,8 @@ class EvaluationJobs:
             "endTime": _iso(end),
             "status": "pending",
             "creationTime": _iso(datetime.now(UTC)),
-            "evaluationType": "Manual",
+            "evaluationType": evaluation_type,
+            "enableOfflineExperimentation": request.enableOfflineExperimentation,
             "jobId": uuid.uuid4().hex,
             "policies": policies,
             "policyResults": [],
@@ -171,10 +180,19 @@ class EvaluationJobs:
         start = datetime.fromisoformat(doc["startTime"].replace("Z", "+00:00"))
         end = datetime.fromisoformat(doc["endTime"].replace("Z", "+00:00"))
         online = self._online_policy()
+        sources = {"online": "Online", "baseline": "Baseline", "random": "Random"}
+        candidates = [{**p, "source": "Custom"} for p in doc["policies"]]
+        if doc.get("enableOfflineExperimentation"):
+            candidates += [{**p, "source": "OfflineExperimentation"} for p in optimizer.grid()]
+        seen = {online}
         policies: list[TargetPolicy] = [Online(), Baseline(), Uniform()]
-        policies += [VWPolicy(p["name"], p["arguments"]) for p in doc["policies"]]
-        if not any(p["arguments"] == online for p in doc["policies"]):
-            policies.append(VWPolicy("online policy replayed", online))
+        policies.append(VWPolicy("online policy replayed", online))
+        sources["online policy replayed"] = "Online"
+        for candidate in candidates:
+            if candidate["arguments"] not in seen:
+                seen.add(candidate["arguments"])
+                policies.append(VWPolicy(candidate["name"], candidate["arguments"]))
+                sources[candidate["name"]] = candidate["source"]
         try:
             out = evaluate(self._lines(start, end), policies)
         finally:
@@ -182,9 +200,79 @@ class EvaluationJobs:
                 policy.close()
         if not out["decisions"]:
             raise ValueError("no learned decisions in the logs between startTime and endTime")
-        best = max(out["policyResults"][3:] or out["policyResults"],
-                   key=lambda r: r["totalSummary"]["estimates"]["dr"]["low"])  # fmt: skip
-        return {**out, "optimalPolicy": best["arguments"] or best["name"]}
+        for result in out["policyResults"]:
+            result["policySource"] = sources[result["name"]]
+        replayed = out["policyResults"][3:]  # the online policy replayed and the candidates
+        best = optimizer.best(replayed)
+        computed = {
+            **out,
+            "optimalPolicy": best["arguments"],
+            "optimalPolicyName": best["name"],
+            "optimalPolicyEstimate": best["totalSummary"]["estimates"]["dr"],
+        }
+        if doc.get("evaluationType") == "Auto":
+            computed["autoOptimization"] = self._auto_decision(out["policyResults"], online)
+        return computed
+
+    def _auto_decision(self, results: Sequence[dict[str, Any]], online: str) -> dict[str, Any]:
+        """Apply the best candidate when it is surely better than what runs now (the online
+        policy's logged reward); an applied policy is the new online one at the next rank."""
+        logged = results[0]  # Online(): the reward the online policy actually earned
+        candidates = [r for r in results[3:] if r["arguments"] != online]
+        decision = optimizer.decide(logged, candidates)
+        if decision["decision"] == "applied" and self._apply_policy is not None:
+            self._apply_policy(PolicyContract.model_validate(decision["candidate"]))
+        log.info("auto-optimization: %s", decision)
+        return decision
+
+    def policy_from(self, evaluation_id: str, policy_name: str) -> PolicyContract:
+        """`applyFromEvaluation`: the named policy of a completed evaluation, to be applied."""
+        doc = self._cosmos.read(CONTAINER, evaluation_id)
+        if doc is None or doc.get("kind") != "evaluation":
+            raise ApiError(404, "EvaluationNotFound", f"no evaluation {evaluation_id!r}")
+        if doc["status"] != "completed":
+            message = f"evaluation {evaluation_id!r} is {doc['status']}, not completed"
+            raise ApiError(400, "EvaluationNotCompleted", message)
+        for result in doc.get("policyResults", []):
+            if policy_name in (result["name"], result["arguments"]):
+                if not result["arguments"]:
+                    message = f"{result['name']!r} is not a VW policy; nothing to apply"
+                    raise ApiError(400, "InvalidPolicyConfiguration", message)
+                return PolicyContract(name=result["name"], arguments=result["arguments"])
+        names = [r["name"] for r in doc.get("policyResults", [])]
+        message = f"evaluation {evaluation_id!r} has no policy {policy_name!r}; it has {names}"
+        raise ApiError(400, "PolicyNotFound", message)
+
+    def auto_optimize(self, service: ServiceConfiguration, now: datetime) -> str:
+        """The auto-optimization timer: when enabled and due (every autoOptimizationFrequency
+        from autoOptimizationStartDate), queue an evaluation of the grid over the last period;
+        its job applies the winner, if any (see `_auto_decision`). Returns what it did."""
+        if not service.isAutoOptimizationEnabled:
+            return "disabled"
+        every = parse_duration(service.autoOptimizationFrequency or DEFAULT_AUTO_FREQUENCY)
+        begins = service.autoOptimizationStartDate
+        if begins:
+            start = datetime.fromisoformat(begins.replace("Z", "+00:00"))
+            if now < (start if start.tzinfo else start.replace(tzinfo=UTC)):
+                return "not started"
+        state = self._cosmos.read(CONTAINER, AUTO_STATE_ID) or {"id": AUTO_STATE_ID}
+        last = state.get("lastQueued")
+        if last and now - datetime.fromisoformat(last) < every:
+            return "not due"
+        span = min(every, timedelta(days=MAX_DAYS))
+        request = EvaluationRequest(
+            name=f"auto-optimization {_iso(now)}",
+            startTime=now - span,
+            endTime=now,
+            enableOfflineExperimentation=True,
+        )
+        # the state first: a crash after it skips one period; after the job, never two jobs
+        self._cosmos.upsert(
+            CONTAINER,
+            {"id": AUTO_STATE_ID, "kind": "autoOptimizationState", "lastQueued": now.isoformat()},
+        )
+        self.create(request, evaluation_type="Auto")
+        return "queued"
 
     def importance(self, doc: dict[str, Any]) -> dict[str, Any]:
         start = datetime.fromisoformat(doc["startTime"].replace("Z", "+00:00"))

@@ -8,6 +8,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,21 +28,30 @@ from tests.integration.conftest import (
 V1 = "/personalizer/v1.0"
 
 
-@pytest.fixture(scope="module")
-def env() -> Iterator[dict[str, str]]:
+@contextmanager
+def fresh_env() -> Iterator[dict[str, str]]:
+    """Resources of their own, named in this process's environment (so wiring sees them too)."""
     values = resource_env(uuid.uuid4().hex[:8])
     saved = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
     reset_caches()
     bootstrap_resources()
-    yield values
-    drop_resources(values)
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    reset_caches()
+    try:
+        yield values
+    finally:
+        drop_resources(values)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        reset_caches()
+
+
+@pytest.fixture(scope="module")
+def env() -> Iterator[dict[str, str]]:
+    with fresh_env() as values:
+        yield values
 
 
 def play(host: LiveHost, decisions: int) -> None:
@@ -128,3 +138,83 @@ def test_an_evaluation_survives_a_restart_and_completes(env: dict[str, str]) -> 
         assert host.session.get(host.url(f"{V1}/evaluations/mine-1")).status_code == 404
     finally:
         host.stop()
+
+
+def test_auto_optimization_is_queued_only_when_enabled_and_due(isolated: dict[str, str]) -> None:
+    app = wiring.current()
+    jobs, service = app.evaluations, app.config_store.service()
+    now = datetime(2026, 11, 23, 12, tzinfo=UTC)
+    assert jobs.auto_optimize(service, now) == "disabled"
+    enabled = service.model_copy(
+        update={"isAutoOptimizationEnabled": True, "autoOptimizationFrequency": "PT1H"}
+    )
+    later = enabled.model_copy(update={"autoOptimizationStartDate": "2026-11-24T00:00:00Z"})
+    assert jobs.auto_optimize(later, now) == "not started"
+    assert jobs.auto_optimize(enabled, now) == "queued"
+    assert jobs.auto_optimize(enabled, now + timedelta(minutes=59)) == "not due"
+    assert jobs.auto_optimize(enabled, now + timedelta(minutes=61)) == "queued"
+    queued = [e for e in jobs.list() if e["evaluationType"] == "Auto"]
+    assert len(queued) == 2 and all(e["enableOfflineExperimentation"] for e in queued)
+    assert {e["endTime"] for e in queued} == {"2026-11-23T12:00:00Z", "2026-11-23T13:01:00Z"}
+
+
+def test_auto_optimization_applies_a_surely_better_policy_and_keeps_why() -> None:
+    """The planted problem through the real loop: the online policy cannot cross user and article
+    (no `-q`), so Tom/Anna's tastes are out of its reach; the grid's crossed policies, replayed
+    over its logs, are surely better, and auto-optimization switches to one. Then the policy is
+    switched again by `applyFromEvaluation`, and its errors are checked."""
+    with fresh_env() as values:
+        host = LiveHost(values)
+        try:
+            weak = {"name": "weak", "arguments": "--cb_explore_adf --epsilon 0.2"}
+            assert host.session.put(host.url(f"{V1}/configurations/policy"), json=weak).ok
+            play(host, 1000)
+            learned(1000)
+            app = wiring.current()
+            service = app.config_store.put_service(
+                app.config_store.service().model_copy(
+                    update={"isAutoOptimizationEnabled": True, "autoOptimizationFrequency": "PT2H"}
+                )
+            )
+            # the host's own timer may get there first (every minute here): then it is not due
+            assert app.evaluations.auto_optimize(service, datetime.now(UTC)) in (
+                "queued",
+                "not due",
+            )
+            auto = [e for e in app.evaluations.list() if e["evaluationType"] == "Auto"]
+            assert len(auto) == 1
+            done = wait_done(host, f"{V1}/evaluations/{auto[0]['id']}", timeout=180)
+            assert done["status"] == "completed", done
+            decision = done["autoOptimization"]
+            assert decision["decision"] == "applied", decision
+            assert decision["candidateLow"] > decision["onlineEstimate"]
+            assert "-q ::" in decision["candidate"]["arguments"] and decision["reason"]
+            policy = host.session.get(host.url(f"{V1}/configurations/policy")).json()
+            assert policy["arguments"] == decision["candidate"]["arguments"]
+            sources = {r["name"]: r["policySource"] for r in done["policyResults"]}
+            assert sources["online"] == "Online" and sources["opt-synthcover-q"] == (
+                "OfflineExperimentation"
+            )
+
+            apply = host.url("/personalizer/configurations/applyFromEvaluation")
+            ref = {"evaluationId": auto[0]["id"], "policyName": "opt-epsilon-0.05"}
+            assert host.session.post(apply, json=ref).status_code == 204
+            policy = host.session.get(host.url(f"{V1}/configurations/policy")).json()
+            assert policy == {
+                "name": "opt-epsilon-0.05",
+                "arguments": "--cb_explore_adf --epsilon 0.05",
+            }
+            refused = [
+                ({**ref, "evaluationId": "nope"}, 404),
+                ({**ref, "policyName": "nope"}, 400),
+                ({**ref, "policyName": "baseline"}, 400),
+                ({"policyName": "x"}, 400),
+            ]
+            for body, status in refused:
+                answer = host.session.post(apply, json=body)
+                assert answer.status_code == status, answer.text
+                assert answer.json()["error"]["code"]
+            policy = host.session.get(host.url(f"{V1}/configurations/policy")).json()
+            assert policy["name"] == "opt-epsilon-0.05"  # refused calls changed nothing
+        finally:
+            host.stop()

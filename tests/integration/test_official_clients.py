@@ -84,6 +84,9 @@ def test_admin_client_evaluation_and_feature_importance(live_host: LiveHost) -> 
     done = wait(lambda: admin.get_evaluation("sdk-eval", start_time=start, end_time=end))
     assert done["status"] == "completed", done
     assert any(e["id"] == "sdk-eval" for e in admin.list_evaluations())
+    admin.apply_from_evaluation({"evaluationId": "sdk-eval", "policyName": "eps"})
+    assert admin.get_policy() == eps
+    admin.reset_policy()
     admin.create_feature_importance(
         "sdk-fi", {k: window[k] for k in ("name", "startTime", "endTime")}
     )

@@ -132,3 +132,29 @@ def test_the_cli_evaluates_a_local_archive_folder(tmp_path: Any, capsys: Any) ->
     out = capsys.readouterr().out
     assert code == 0 and plot.stat().st_size > 1000
     assert "random" in out and "eps" in out and "dr" in out
+
+
+def test_the_optimizer_recovers_a_clearly_better_policy() -> None:
+    """A planted problem: the online policy has no interaction terms, so it cannot learn that
+    Tom and Anna like different offers; the grid holds policies with `-q ::` that can."""
+    from shared.evaluation import optimizer
+
+    online = "--cb_explore_adf --epsilon 0.2"
+    candidates = [VWPolicy(c["name"], c["arguments"]) for c in optimizer.grid()]
+    replayed = VWPolicy("online policy replayed", online)
+    policies = [Online(), Baseline(), Uniform(), replayed, *candidates]
+    try:
+        out = evaluate(logs(3000), policies)
+    finally:
+        for policy in policies:
+            policy.close()
+    results = out["policyResults"]
+    best = optimizer.best(results[3:])
+    assert "-q ::" in best["arguments"], best["name"]
+    assert optimizer.lower(best) > optimizer.estimate(results[3]) + 0.2  # clearly better
+    decision = optimizer.decide(results[0], [r for r in results[3:] if r["arguments"] != online])
+    assert decision["decision"] == "applied" and decision["candidate"]["name"] == best["name"]
+    # the same candidates against an online policy that already earns what they would: kept
+    strong = {"totalSummary": {"estimates": {"dr": {"value": 0.99, "low": 0.98}}}}
+    assert optimizer.decide(strong, results[4:])["decision"] == "kept"
+    assert len({c["arguments"] for c in optimizer.grid()}) == len(optimizer.grid()) == 8

@@ -234,6 +234,12 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           value: '0 * * * * *'
         }
         {
+          // how often to check whether auto-optimization is enabled and due (the frequency itself
+          // is the service configuration's autoOptimizationFrequency)
+          name: 'AUTO_OPTIMIZE_SCHEDULE'
+          value: '0 0 * * * *'
+        }
+        {
           name: 'MAX_REQUEST_BYTES'
           value: '1048576'
         }
