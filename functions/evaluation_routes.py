@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,6 +14,7 @@ from functions.http_io import JsonBody, error_responses, json_response
 from shared import wiring
 from shared.errors import bad_request, not_found
 from shared.evaluation.jobs import EvaluationRequest, ImportanceRequest
+from shared.evaluation.shapes import for_2022
 from shared.policy import PolicyError
 
 router = APIRouter(tags=["personalizer"])
@@ -33,9 +36,20 @@ EvaluationId = Path(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9._-]+$")
 ImportanceId = Path(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9._-]+$")
 
 
-def _paged(request: Request) -> bool:
-    """The 2022-09 API (base path /personalizer, ?api-version=...) pages its lists."""
+def _is_2022(request: Request) -> bool:
+    """The 2022-09 API (base path /personalizer, ?api-version=...): its own status words and
+    result shape (shared/evaluation/shapes.py), lists in pages."""
     return "/personalizer/v1." not in request.url.path
+
+
+def _shaped(request: Request, item: dict[str, Any]) -> dict[str, Any]:
+    return for_2022(item) if _is_2022(request) else item
+
+
+def _listed(request: Request, items: list[dict[str, Any]]) -> Response:
+    if _is_2022(request):
+        return json_response({"value": [for_2022(i) for i in items], "nextLink": None})
+    return json_response(items)
 
 
 @router.post("/evaluations", status_code=201, summary="Create an offline evaluation (v1.0)",
@@ -51,22 +65,21 @@ async def create(request: Request) -> Response:
             openapi_extra=BODY.openapi, responses=error_responses(400))  # fmt: skip
 async def put(request: Request, evaluationId: str = EvaluationId) -> Response:
     evaluation = wiring.current().evaluations.create(await BODY.parse(request), evaluationId)
-    return json_response(evaluation, 200)  # the 2022-09 client accepts 200 only
+    return json_response(_shaped(request, evaluation), 200)  # the 2022-09 client wants 200
 
 
 @router.get("/evaluations", summary="All evaluations, newest first")
 def list_all(request: Request) -> Response:
-    items = wiring.current().evaluations.list()
-    return json_response({"value": items, "nextLink": None} if _paged(request) else items)
+    return _listed(request, wiring.current().evaluations.list())
 
 
 @router.get("/evaluations/{evaluationId}", summary="One evaluation, with its results when done",
             responses=error_responses(404))  # fmt: skip
-def get(evaluationId: str = EvaluationId) -> Response:
+def get(request: Request, evaluationId: str = EvaluationId) -> Response:
     evaluation = wiring.current().evaluations.get(evaluationId)
     if evaluation is None or evaluation.get("kind") == "featureImportance":
         raise not_found(f"no evaluation {evaluationId!r}", code="EvaluationNotFound")
-    return json_response(evaluation)
+    return json_response(_shaped(request, evaluation))
 
 
 @router.delete("/evaluations/{evaluationId}", status_code=204, summary="Delete an evaluation")
@@ -81,23 +94,22 @@ def delete(evaluationId: str = EvaluationId) -> Response:
 async def put_importance(request: Request, featureImportanceId: str = ImportanceId) -> Response:
     body = await IMPORTANCE.parse(request)
     item = wiring.current().evaluations.create_importance(body, featureImportanceId)
-    return json_response(item, 200)
+    return json_response(_shaped(request, item), 200)
 
 
 @router.get("/featureImportances", summary="All feature importances, newest first")
 def list_importances(request: Request) -> Response:
-    items = wiring.current().evaluations.list("featureImportance")
-    return json_response({"value": items, "nextLink": None} if _paged(request) else items)
+    return _listed(request, wiring.current().evaluations.list("featureImportance"))
 
 
 @router.get("/featureImportances/{featureImportanceId}", summary="One feature importance",
             responses=error_responses(404))  # fmt: skip
-def get_importance(featureImportanceId: str = ImportanceId) -> Response:
+def get_importance(request: Request, featureImportanceId: str = ImportanceId) -> Response:
     item = wiring.current().evaluations.get(featureImportanceId)
     if item is None or item.get("kind") != "featureImportance":
         raise not_found(f"no feature importance {featureImportanceId!r}",
                         code="FeatureImportanceNotFound")  # fmt: skip
-    return json_response(item)
+    return json_response(_shaped(request, item))
 
 
 @router.delete("/featureImportances/{featureImportanceId}", status_code=204,

@@ -62,7 +62,7 @@ def wait(get: Any, timeout: float = 60) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         item: dict[str, Any] = get()
-        if item["status"] not in ("pending", "notSubmitted"):
+        if item["status"] not in ("Running", "NotSubmitted"):
             return item
         time.sleep(1)
     raise AssertionError(f"still pending: {item}")
@@ -82,7 +82,12 @@ def test_admin_client_evaluation_and_feature_importance(live_host: LiveHost) -> 
               "policies": [eps]}  # fmt: skip
     admin.create_evaluation("sdk-eval", window)
     done = wait(lambda: admin.get_evaluation("sdk-eval", start_time=start, end_time=end))
-    assert done["status"] == "completed", done
+    # the 2022-09 service's words and shape (its recordings): Succeeded, content.value per policy
+    assert done["status"] == "Succeeded", done
+    values = {v["name"]: v for v in done["content"]["value"]}
+    assert {"online", "baseline", "random", "eps"} <= set(values)
+    assert len(values["eps"]["summary"]["confidenceInterval"]) == 2
+    assert values["online"]["policySource"] == "Online" and values["eps"]["timeseries"]["data"]
     assert any(e["id"] == "sdk-eval" for e in admin.list_evaluations())
     admin.apply_from_evaluation({"evaluationId": "sdk-eval", "policyName": "eps"})
     assert admin.get_policy() == eps
@@ -91,7 +96,8 @@ def test_admin_client_evaluation_and_feature_importance(live_host: LiveHost) -> 
         "sdk-fi", {k: window[k] for k in ("name", "startTime", "endTime")}
     )
     scored = wait(lambda: admin.get_feature_importance("sdk-fi"))
-    assert scored["status"] == "succeeded" and scored["featureScores"], scored
+    assert scored["status"] == "Succeeded" and scored["featureScores"], scored
+    assert all({"namespace", "featureName", "score"} <= set(f) for f in scored["featureScores"])
     assert any(f["id"] == "sdk-fi" for f in admin.list_feature_importances())
     admin.delete_evaluation("sdk-eval")
     admin.delete_feature_importance("sdk-fi")
