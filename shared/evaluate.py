@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.archive import decode_lines
+from shared.evaluation import optimizer
 from shared.evaluation.policies import (
     Baseline,
     Line,
@@ -80,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--policy", action="append", default=[], metavar="NAME=ARGS",
                         help='a VW argument set to replay, e.g. "eps=--cb_explore_adf --epsilon '
                         '0.2 -q ::" (repeatable)')  # fmt: skip
+    parser.add_argument("--optimize", action="store_true",
+                        help="also replay the optimizer's grid (shared/evaluation/optimizer.py) "
+                        "and name the best policy by the lower end of its DR interval")  # fmt: skip
     parser.add_argument("--window", type=int, default=3600, help="seconds per window (3600)")
     parser.add_argument("--plot", type=Path, default=Path("evaluation.png"), help="plot file")
     parser.add_argument("--settings", default="local.settings.json", help="with --prefix")
@@ -96,11 +100,18 @@ def main(argv: list[str] | None = None) -> int:
         if not sep:
             parser.error(f"--policy {spec!r}: expected NAME=ARGS")
         policies.append(VWPolicy(name, arguments))
+    if args.optimize:
+        policies += [VWPolicy(c["name"], c["arguments"]) for c in optimizer.grid()]
     with tqdm(total=total, desc="evaluate", unit="decision") as bar:
         result = evaluate(_lines(blobs), policies, args.window, bar.update)
     for policy in policies:
         policy.close()
     print(table(result))
+    if len(result["policyResults"]) > 3:
+        best = optimizer.best(result["policyResults"][3:])
+        dr = best["totalSummary"]["estimates"]["dr"]
+        print(f"best replayed policy: {best['name']} ({best['arguments']}), "
+              f"DR {dr['value']:.3f} [{dr['low']:.3f}, {dr['high']:.3f}]")  # fmt: skip
     plot(result, args.plot)
     print(f"plot: {args.plot}")
     return 0

@@ -128,10 +128,11 @@ def test_the_cli_evaluates_a_local_archive_folder(tmp_path: Any, capsys: Any) ->
     (folder / "v1.json").write_bytes(b"".join(orjson.dumps(x) + b"\n" for x in logs(600)))
     plot = tmp_path / "plot.png"
     code = main(["--folder", str(folder), "--policy", "eps=--cb_explore_adf --epsilon 0.05 -q ::",
-                 "--plot", str(plot)])  # fmt: skip
+                 "--plot", str(plot), "--optimize"])  # fmt: skip
     out = capsys.readouterr().out
     assert code == 0 and plot.stat().st_size > 1000
-    assert "random" in out and "eps" in out and "dr" in out
+    assert "random" in out and "eps" in out and "dr" in out and "opt-squarecb-q" in out
+    assert "best replayed policy:" in out and "-q ::" in out.split("best replayed policy:")[1]
 
 
 def test_the_optimizer_recovers_a_clearly_better_policy() -> None:
