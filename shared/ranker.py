@@ -43,6 +43,17 @@ def slot_namespace(slot_id: str, slot_features: list[Any]) -> dict[str, Any]:
     return {SLOT_NAMESPACE: merged}
 
 
+def action_lines(actions: list[RankableAction]) -> list[str]:
+    """The actions' VW lines. The location for an error message is built only when one is
+    raised (a per-action f-string on every rank cost more than the memoised lookups)."""
+    try:
+        return [features.cached_action_line(a.features) for a in actions]
+    except features.FeatureError:
+        for a in actions:  # again, naming the action, to raise the same error located
+            features.cached_action_line(a.features, f"actions[{a.id}]")
+        raise
+
+
 def slot_event_id(event_id: str, slot_id: str) -> str:
     """The logged decision of one slot; `#` cannot reach a route's event id unescaped."""
     return f"{event_id}#{slot_id}"
@@ -75,9 +86,11 @@ class Ranker:
         event_id = request.eventId or new_id()
         try:
             context, _ = features.context_line(request.contextFeatures)
-            excluded = set(request.excludedActions)
-            eligible = [a for a in request.actions if a.id not in excluded]
-            lines = [features.cached_action_line(a.features, f"actions[{a.id}]") for a in eligible]
+            eligible = request.actions
+            if request.excludedActions:
+                excluded = set(request.excludedActions)
+                eligible = [a for a in eligible if a.id not in excluded]
+            lines = action_lines(eligible)
         except features.FeatureError as exc:
             raise _feature_error(exc) from exc
         decision, probabilities = self._decide(
@@ -112,10 +125,9 @@ class Ranker:
         mode = self._serving.config().service.learningMode
         event_id = request.eventId or new_id()
         try:
-            action_lines = {
-                a.id: features.cached_action_line(a.features, f"actions[{a.id}]")
-                for a in request.actions
-            }
+            lines_by_id = dict(
+                zip((a.id for a in request.actions), action_lines(request.actions), strict=True)
+            )
             slot_contexts = []
             for index, slot in enumerate(request.slots):
                 context = [*request.contextFeatures, slot_namespace(slot.id, slot.slot_features)]
@@ -139,7 +151,7 @@ class Ranker:
                 context,
                 line,
                 eligible,
-                [action_lines[a.id] for a in eligible],
+                [lines_by_id[a.id] for a in eligible],
                 sorted(unavailable),
                 mode=mode,
                 deferred=request.deferActivation,
@@ -190,14 +202,15 @@ class Ranker:
             model_version = str(loaded.meta.version)
         probabilities = with_floor(probabilities)  # every action stays evaluable offline
 
-        order = sorted(range(len(eligible)), key=lambda i: -probabilities[i])
+        # highest first, ties in request order (a stable sort keeps it with reverse=True too)
+        order = sorted(range(len(eligible)), key=probabilities.__getitem__, reverse=True)
         if mode == "Online":
             chosen = sample_index(probabilities, event_id)
             logged = probabilities
         else:  # Apprentice and LoggingOnly serve the baseline, deterministically
             chosen = 0
             logged = [1.0 if i == 0 else 0.0 for i in range(len(eligible))]
-        served = [chosen, *(i for i in order if i != chosen)]
+        served = [chosen] + [i for i in order if i != chosen]
         decision = DecisionEvent(
             event_id=event_id,
             timestamp=self._clock(),
