@@ -4,9 +4,10 @@ status, the declared content type, body schema and headers, and 405 with a truth
 methods a path does not serve.
 
 The host is a fresh one on its own resources (tests/integration/conftest.py `hosted`), so the
-destructive operations (DELETE /model, PUT policy, DELETE /logs, ...) harm nobody; it runs open (no
-keys), as `make run` does. The run is deterministic (fixed seed, derandomized) and bounded in
-examples, so a failure reproduces and the test stays within a few minutes on two cores.
+destructive operations (DELETE /model, PUT policy, DELETE /logs, ...) harm nobody; it serves the
+demo catalog and runs open (no keys), as `make run` does. The run is deterministic (fixed seed,
+derandomized) and bounded in examples, so a failure reproduces and the test stays within a few
+minutes on two cores.
 
 schemathesis' own pytest integration (`from_fixture`) sets `Node._nodeid`, which pytest 9.2 no
 longer has, so the test drives schemathesis' engine (what its CLI runs) and reports its failures.
@@ -22,7 +23,7 @@ import schemathesis
 from schemathesis import engine
 from schemathesis.engine import Status, StopReason, events
 
-from tests.integration.conftest import LiveHost, hosted
+from tests.integration.conftest import LiveHost, hosted, load_demo_catalog
 
 MAX_EXAMPLES = 25  # per operation and phase (examples, coverage, fuzzing): ~45 operations
 SEED = 20260101
@@ -69,7 +70,7 @@ CONFIG = schemathesis.Config.from_dict(
 
 @pytest.fixture(scope="module")
 def fuzz_host() -> Iterator[LiveHost]:
-    with hosted() as host:
+    with hosted(load_demo_catalog) as host:  # with products and offers, offers are ranked
         yield host
 
 
