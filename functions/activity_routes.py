@@ -42,6 +42,7 @@ def _reward_map(text: str) -> dict[str, float]:
                             {
                                 "type": "array",
                                 "items": _EVENT,
+                                "minItems": 1,  # an empty list is refused
                                 "maxItems": MAX_BATCH,
                             },
                         ]

@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp
 
 from functions import (
@@ -33,17 +34,20 @@ from functions.http_io import (
     content_type_error,
     crash_response,
     error_response,
+    error_responses,
     misconfigured_response,
     validation_message,
 )
 from functions.middleware import ApiKeyMiddleware, BodyLimitMiddleware
-from shared.auth import KeyRing
+from shared.auth import KeyRing, route_role
 from shared.connections import ConnectionMissing
+from shared.contracts import ErrorResponse
 from shared.errors import ApiError
 from shared.settings import get_settings
 from shared.wiring import startup_problems
 
 log = logging.getLogger(__name__)
+ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
 
 
 def create_api() -> FastAPI:
@@ -113,6 +117,8 @@ def _map_errors(api: FastAPI) -> None:
         )
         for name, value in (exc.headers or {}).items():  # e.g. Allow on a 405
             response.headers[name] = value
+        if exc.status_code == 405:  # Starlette's names the first route's methods only
+            response.headers["Allow"] = _allowed_methods(request)
         return response
 
     @api.exception_handler(ConnectionMissing)
@@ -142,5 +148,50 @@ def _openapi(api: FastAPI) -> dict[str, Any]:
                         components.update(body.pop("$defs", {}))
                         components[body["title"]] = body
                         media["schema"] = {"$ref": f"#/components/schemas/{body['title']}"}
+        _declare_common_errors(schema)
         api.openapi_schema = schema
     return api.openapi_schema
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves on this path: each is tried against the routes, as the
+    router itself would (FastAPI nests included routers, so the routes are not a flat list)."""
+    allowed = [
+        method
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    return ", ".join(allowed)
+
+
+def _declare_common_errors(schema: dict[str, Any]) -> None:
+    """The answers every route can give besides its own, so the document names them all: 400 for
+    parameters or a body that fail validation (never FastAPI's 422, which this app does not send),
+    401/403 when keys are configured (shared/auth.py), 413 over the body limit
+    (functions/middleware.py) and 503 when a store's connection is missing."""
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            statuses = [503]
+            if operation.get("parameters") or operation.get("requestBody"):
+                statuses.append(400)
+            role = route_role(method.upper(), path)
+            statuses += [401] if role == "client" else [401, 403] if role == "admin" else []
+            if method in ("post", "put", "patch"):
+                statuses.append(413)
+            for status, spec in error_responses(*statuses).items():
+                if str(status) not in responses:
+                    responses[str(status)] = {
+                        "description": spec["description"],
+                        "content": {"application/json": {"schema": ERROR_REF}},
+                    }
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+    error = ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(error.pop("$defs", {}))
+    components.setdefault("ErrorResponse", error)

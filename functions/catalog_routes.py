@@ -59,7 +59,8 @@ def get_item(collection: Collection, itemId: str = ItemId) -> Response:
     "/catalog/products/{itemId}",
     summary="Create or replace a product",
     openapi_extra=PRODUCT_BODY.openapi,
-    responses=error_responses(400),
+    response_model=Product,
+    responses={201: {"model": Product, "description": "Created"}, **error_responses(400)},
 )
 async def put_product(request: Request, itemId: str = ItemId) -> Response:
     return await _put("product", request, itemId)
@@ -69,7 +70,8 @@ async def put_product(request: Request, itemId: str = ItemId) -> Response:
     "/catalog/offers/{itemId}",
     summary="Create or replace an offer",
     openapi_extra=OFFER_BODY.openapi,
-    responses=error_responses(400),
+    response_model=Offer,
+    responses={201: {"model": Offer, "description": "Created"}, **error_responses(400)},
 )
 async def put_offer(request: Request, itemId: str = ItemId) -> Response:
     return await _put("offer", request, itemId)

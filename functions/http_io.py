@@ -25,6 +25,7 @@ M = TypeVar("M", bound=BaseModel)
 _ERROR_TEXT = {
     400: "Invalid request",
     401: "Missing or wrong key",
+    403: "An admin route called with a client key",
     404: "Not found",
     413: "Body too large",
     503: "A dependency is down or not configured",

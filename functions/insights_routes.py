@@ -20,6 +20,11 @@ UserId = Path(min_length=1, max_length=128)
 SORTS = ("views", "clicks", "carts", "purchases", "revenue", "ctr", "conversion")
 
 
+def sort_query(default: str) -> Any:
+    """`sort`, checked by _stats (its message); the enum tells the document the same."""
+    return Query(default, json_schema_extra={"enum": list(SORTS)})
+
+
 def _profile_or_404(user_id: str) -> dict[str, Any]:
     doc = wiring.current().activity_store.profile(user_id)
     if doc is None:
@@ -63,7 +68,7 @@ def _stats(subject: str, hours: int, granularity: str, sort: str) -> Response:
 def offer_stats(
     hours: int = Query(24, ge=1, le=24 * 90),
     granularity: Literal["hour", "day"] = "hour",
-    sort: str = "clicks",
+    sort: str = sort_query("clicks"),
 ) -> Response:
     return _stats("offer", hours, granularity, sort)
 
@@ -73,7 +78,7 @@ def offer_stats(
 def product_stats(
     hours: int = Query(24, ge=1, le=24 * 90),
     granularity: Literal["hour", "day"] = "hour",
-    sort: str = "purchases",
+    sort: str = sort_query("purchases"),
 ) -> Response:
     return _stats("product", hours, granularity, sort)
 

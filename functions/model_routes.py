@@ -9,10 +9,11 @@ from functions.http_io import error_responses, json_response
 from shared import wiring
 
 router = APIRouter(tags=["personalizer"])
+BINARY = {"type": "string", "format": "binary"}
 MODEL_BODY = {
     "requestBody": {
         "required": True,
-        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        "content": {"application/octet-stream": {"schema": BINARY}},
     }
 }
 
@@ -20,7 +21,8 @@ MODEL_BODY = {
 @router.get(
     "/model",
     summary="Export the current model (VW bytes)",
-    responses={200: {"content": {"application/octet-stream": {}}}, **error_responses(503)},
+    response_class=Response,  # bytes only: not FastAPI's default application/json
+    responses={200: {"content": {"application/octet-stream": {"schema": BINARY}}}},
 )
 def get_model() -> Response:
     data = wiring.current().model_admin.export()

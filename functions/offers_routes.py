@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
@@ -11,7 +13,7 @@ from functions.http_io import JsonBody, error_responses, json_response, validati
 from shared import wiring
 from shared.errors import bad_request
 from shared.offers.lift import lift
-from shared.offers.request import MAX_COUNT, OffersRequest
+from shared.offers.request import MAX_COUNT, OffersRequest, Placement
 
 router = APIRouter(tags=["offers"])
 BODY = JsonBody(OffersRequest, error_code="InvalidOffersRequest")
@@ -39,7 +41,8 @@ async def post_offers(request: Request) -> Response:
 )
 def get_offers(
     request: Request,
-    placement: str = Query("homepage", description="homepage | product | cart | email"),
+    # checked by OffersRequest below (its error code); the enum tells the document the same
+    placement: str = Query("homepage", json_schema_extra={"enum": list(get_args(Placement))}),
     count: int = Query(3, ge=1, le=MAX_COUNT),
 ) -> Response:
     params = request.query_params

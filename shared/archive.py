@@ -37,13 +37,19 @@ class JoinedArchive:
         return sorted(b.name for b in self._container.list_blobs(name_starts_with=prefix))
 
     def paths_between(self, start: datetime, end: datetime) -> builtins.list[str]:
-        """The archive files of the learning runs in the hours from `start` to `end`."""
+        """The archive files of the learning runs in the hours from `start` to `end`, oldest
+        first. One listing per hour, or per day or month over long ranges: an hourly listing of
+        GET /stats/lift?hours=2160 made 2,161 calls and took over ten seconds."""
         first = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
         hours = int((end - first).total_seconds() // 3600) + 1
+        if hours <= 0:
+            return []
+        last = first + timedelta(hours=hours - 1)
         return [
             path
-            for h in range(max(0, hours))
-            for path in self.list(f"joined/{(first + timedelta(hours=h)).strftime('%Y/%m/%d/%H')}/")
+            for prefix in _prefixes(first, last)
+            for path in self.list(f"joined/{prefix}/")
+            if first <= self.hour_of(path) <= last
         ]
 
     def lines(self, paths: Iterable[str]) -> Iterator[dict[str, Any]]:
@@ -61,6 +67,19 @@ class JoinedArchive:
         for name in names:
             self._container.delete_blob(name)
         return len(names)
+
+
+def _prefixes(first: datetime, last: datetime) -> builtins.list[str]:
+    """The archive folders (hours, days or months, at most ~64 of them) that cover first..last."""
+    if last - first <= timedelta(hours=48):
+        count = int((last - first).total_seconds() // 3600) + 1
+        return [(first + timedelta(hours=h)).strftime("%Y/%m/%d/%H") for h in range(count)]
+    if last - first <= timedelta(days=62):
+        days = (last.date() - first.date()).days + 1
+        return [(first + timedelta(days=d)).strftime("%Y/%m/%d") for d in range(days)]
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    index = first.year * 12 + first.month - 1
+    return [f"{(index + m) // 12:04d}/{(index + m) % 12 + 1:02d}" for m in range(months)]
 
 
 def decode_lines(body: bytes) -> Iterator[dict[str, Any]]:

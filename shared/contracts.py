@@ -150,7 +150,7 @@ class RankResponse(_Model):
 
 
 class RewardRequest(_Model):
-    value: float
+    value: float = Field(ge=-1.0, le=1.0)  # the bounds the validator enforces, for the schema
 
     @field_validator("value", mode="before")
     @classmethod

@@ -71,3 +71,6 @@ def test_a_wrong_method_is_405_with_allow(live_host: LiveHost) -> None:
     r = live_host.session.delete(live_host.url(f"{V1}/rank"))
     assert r.status_code == 405 and r.json()["error"]["code"] == "MethodNotAllowed"
     assert "POST" in r.headers["Allow"]
+    # every method of the path, not only the first route's (GET, PUT and DELETE are three routes)
+    r = live_host.session.post(live_host.url(f"{V1}/configurations/policy"), json={})
+    assert r.status_code == 405 and r.headers["Allow"] == "GET, PUT, DELETE"

@@ -236,4 +236,13 @@ def test_health_and_openapi(live_host: LiveHost) -> None:
     assert rank["responses"]["400"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ErrorResponse"
     }
+    # the reward's enforced bounds, and every answer a route can give (never FastAPI's 422)
+    value = spec["components"]["schemas"]["RewardRequest"]["properties"]["value"]
+    assert (value["minimum"], value["maximum"]) == (-1, 1)
+    reward = spec["paths"]["/api/personalizer/v1.0/events/{eventId}/reward"]["post"]
+    assert set(reward["responses"]) == {"204", "400", "401", "413", "503"}
+    operations = [op for ops in spec["paths"].values() for op in ops.values()]
+    assert not any("422" in op["responses"] for op in operations)
+    exported = spec["paths"]["/api/personalizer/v1.0/model"]["get"]["responses"]["200"]
+    assert list(exported["content"]) == ["application/octet-stream"]  # bytes, never JSON
     assert live_host.session.get(live_host.url("/docs")).status_code == 200

@@ -5,12 +5,13 @@ tests/integration/test_learning_loop.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import pytest
 
-from shared.archive import JoinedArchive
+from shared.archive import JoinedArchive, joined_path
 from shared.capture import Capture, EventLog, window_path, window_start
 from shared.config_store import ConfigSnapshot
 from shared.contracts import ServiceConfiguration
@@ -307,3 +308,26 @@ def test_a_lost_archive_is_rebuilt_with_the_early_learned_events(pipe: dict[str,
     clock.now += 1
     assert learner.run(force=True).repaired_archive
     assert pipe["joined"].read(report.archive_path) == written
+
+
+def test_archive_ranges_list_by_hour_day_or_month_and_keep_only_the_hours_asked() -> None:
+    """GET /stats/lift?hours=2160 listed each hour, 2,161 calls, over ten seconds (a fuzz find)."""
+    archive = FakeContainer()
+    joined = JoinedArchive(archive)  # type: ignore[arg-type]
+    hour = 3600.0
+    start = T0 - T0 % 86400 + 5 * hour  # 05:00 UTC of T0's day
+    written = [joined_path(start + h * hour, 1, f"r{h}") for h in (-1, 0, 30, 24 * 40, 24 * 95)]
+    for path in written:
+        joined.write(path, [{"h": path}])
+
+    def between(first: float, last: float) -> tuple[list[str], int]:
+        before = archive.calls.get("list", 0)
+        paths = joined.paths_between(
+            datetime.fromtimestamp(first, UTC), datetime.fromtimestamp(last, UTC)
+        )
+        return paths, archive.calls["list"] - before
+
+    assert between(start, start + 30 * hour) == (written[1:3], 31)  # hour by hour
+    assert between(start, start + 24 * 40 * hour) == (written[1:4], 41)  # day by day
+    paths, calls = between(start, start + 24 * 95 * hour)  # month by month
+    assert paths == written[1:] and calls <= 5
