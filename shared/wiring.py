@@ -304,6 +304,11 @@ def current() -> Wiring:
     return _current
 
 
+def built() -> Wiring | None:
+    """This worker's wiring if it has been built (tests: tidy up without building one)."""
+    return _current
+
+
 def install(wiring: Wiring) -> Wiring:
     """Make `wiring` this worker's (tests and benchmarks with replaced parts)."""
     global _current

@@ -22,6 +22,7 @@ import pytest
 import requests
 
 from devstack import services
+from shared import wiring
 from tests.conftest import ROOT, reset_caches
 
 __all__ = [
@@ -54,7 +55,6 @@ def resource_env(tag: str, **overrides: str) -> dict[str, str]:
 
 def bootstrap_resources() -> None:
     from devstack.bootstrap import create_storage
-    from shared import wiring
     from shared.cosmos_store import ensure_schema
 
     app = wiring.current()
@@ -106,6 +106,11 @@ def isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     bootstrap_resources()
     connections = connection_env()
     yield env
+    app = wiring.built()
+    if app is not None and "publisher" in app.__dict__:
+        # the test's events reach its queues before they are dropped; otherwise the publisher
+        # retries against missing queues for the rest of the run (and holds up its exit)
+        app.publisher.flush(timeout=10)
     for key, value in connections.items():  # a test may have broken them on purpose
         monkeypatch.setenv(key, value)
     drop_resources(env)
@@ -204,7 +209,6 @@ def hosted(prepare: Callable[[], None] | None = None, **overrides: str) -> Itera
 
 
 def load_demo_catalog() -> None:
-    from shared import wiring
     from shared.catalog import demo
 
     demo.load(wiring.current().catalog)

@@ -16,6 +16,7 @@ EXPECTED_FUNCTIONS = {
     "learn",
     "simulate",
     "evaluate",
+    "auto_optimize",
 }
 
 
@@ -44,6 +45,7 @@ def test_event_hub_triggers_take_batches_from_settings() -> None:
         assert str(triggers[name]["cardinality"]).lower().endswith("many")
         assert triggers[name]["connection"] == "EventHubConnection"
     assert triggers["learn"]["schedule"] == "%LEARN_SCHEDULE%"
+    assert triggers["auto_optimize"]["schedule"] == "%AUTO_OPTIMIZE_SCHEDULE%"
     assert triggers["simulate"]["type"] == "queueTrigger"
     assert triggers["simulate"]["queueName"] == "%SIMULATOR_QUEUE%"
 
