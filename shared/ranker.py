@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared import features
-from shared.contracts import MultiSlotRankRequest, RankableAction, RankRequest
+from shared.contracts import MultiSlotRankRequest, RankableAction, RankRequest, action_features
 from shared.errors import ApiError, bad_request
 from shared.events.codec import encode
 from shared.events.decision import DecisionEvent
@@ -47,10 +47,10 @@ def action_lines(actions: list[RankableAction]) -> list[str]:
     """The actions' VW lines. The location for an error message is built only when one is
     raised (a per-action f-string on every rank cost more than the memoised lookups)."""
     try:
-        return [features.cached_action_line(a.features) for a in actions]
+        return [features.cached_action_line(action_features(a)) for a in actions]
     except features.FeatureError:
         for a in actions:  # again, naming the action, to raise the same error located
-            features.cached_action_line(a.features, f"actions[{a.id}]")
+            features.cached_action_line(action_features(a), f"actions[{a['id']}]")
         raise
 
 
@@ -89,7 +89,7 @@ class Ranker:
             eligible = request.actions
             if request.excludedActions:
                 excluded = set(request.excludedActions)
-                eligible = [a for a in eligible if a.id not in excluded]
+                eligible = [a for a in eligible if a["id"] not in excluded]
             lines = action_lines(eligible)
         except features.FeatureError as exc:
             raise _feature_error(exc) from exc
@@ -106,13 +106,13 @@ class Ranker:
         )
         self._publisher.publish(self._settings.decisions_hub, encode(decision), event_id)
         ranking = [
-            {"id": eligible[i].id, "probability": probabilities[i]} for i in decision.ranking
+            {"id": eligible[i]["id"], "probability": probabilities[i]} for i in decision.ranking
         ]
         ranking += [{"id": a, "probability": 0.0} for a in request.excludedActions]
         response = {
             "ranking": ranking,
             "eventId": event_id,
-            "rewardActionId": eligible[decision.chosen_index].id,
+            "rewardActionId": eligible[decision.chosen_index]["id"],
         }
         return RankOutcome(response, decision)
 
@@ -126,7 +126,7 @@ class Ranker:
         event_id = request.eventId or new_id()
         try:
             lines_by_id = dict(
-                zip((a.id for a in request.actions), action_lines(request.actions), strict=True)
+                zip((a["id"] for a in request.actions), action_lines(request.actions), strict=True)
             )
             slot_contexts = []
             for index, slot in enumerate(request.slots):
@@ -135,7 +135,7 @@ class Ranker:
                 slot_contexts.append((context, line))
         except features.FeatureError as exc:
             raise _feature_error(exc, "InvalidMultiSlotRankRequest") from exc
-        by_id = {a.id: a for a in request.actions}
+        by_id = {a["id"]: a for a in request.actions}
         taken: set[str] = set()
         decisions: list[DecisionEvent] = []
         results: list[dict[str, Any]] = []
@@ -151,13 +151,13 @@ class Ranker:
                 context,
                 line,
                 eligible,
-                [lines_by_id[a.id] for a in eligible],
+                [lines_by_id[a["id"]] for a in eligible],
                 sorted(unavailable),
                 mode=mode,
                 deferred=request.deferActivation,
                 group=event_id,
             )
-            chosen = eligible[decision.chosen_index].id
+            chosen = eligible[decision.chosen_index]["id"]
             taken.add(chosen)
             decisions.append(decision)
             results.append({"id": slot.id, "rewardActionId": chosen})
@@ -215,8 +215,8 @@ class Ranker:
             event_id=event_id,
             timestamp=self._clock(),
             context=context_features,
-            action_ids=[a.id for a in eligible],
-            action_features=[a.features for a in eligible],
+            action_ids=[a["id"] for a in eligible],
+            action_features=[action_features(a) for a in eligible],
             ranking=served,
             probabilities=[logged[i] for i in served],
             excluded=excluded,
