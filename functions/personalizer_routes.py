@@ -143,12 +143,10 @@ def get_policy() -> Response:
 
 @router.put("/configurations/policy", response_model=PolicyContract, responses=error_responses(400))
 def put_policy(contract: PolicyContract) -> Response:
-    app = wiring.current()
     try:
-        policy = app.config_store.put_policy(contract)
+        policy = wiring.current().apply_policy(contract)
     except PolicyError as exc:
         raise bad_request(str(exc), target="arguments") from exc
-    app.serving.refresh_config()
     return json_response(policy.contract().model_dump())
 
 

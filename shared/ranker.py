@@ -82,7 +82,6 @@ class Ranker:
         """`learning_mode` overrides the service's for this decision (the offers API's control
         arm is logged as LoggingOnly: served the baseline, archived, never learned); `arm` is
         recorded in the decision."""
-        config = self._serving.config()
         event_id = request.eventId or new_id()
         try:
             context, _ = features.context_line(request.contextFeatures)
@@ -99,8 +98,8 @@ class Ranker:
             context,
             eligible,
             lines,
-            list(request.excludedActions),
-            mode=learning_mode or config.service.learningMode,
+            request.excludedActions,
+            mode=learning_mode,
             deferred=request.deferActivation,
             arm=arm,
         )
@@ -122,7 +121,6 @@ class Ranker:
         nor chosen for an earlier slot, its baseline first, with the context plus the slot's
         features. Each slot is logged as its own decision `{eventId}#{slotId}` (grouped under the
         event id, which activate uses), so it joins, learns and archives like a single-slot one."""
-        mode = self._serving.config().service.learningMode
         event_id = request.eventId or new_id()
         try:
             lines_by_id = dict(
@@ -153,7 +151,7 @@ class Ranker:
                 eligible,
                 [lines_by_id[a["id"]] for a in eligible],
                 sorted(unavailable),
-                mode=mode,
+                mode=None,
                 deferred=request.deferActivation,
                 group=event_id,
             )
@@ -176,15 +174,17 @@ class Ranker:
         lines: list[str],
         excluded: list[str],
         *,
-        mode: str,
+        mode: str | None,
         deferred: bool,
         arm: str = "",
         group: str = "",
     ) -> tuple[DecisionEvent, list[float]]:
         """Score, explore and draw among `eligible` (the baseline first): the decision to log and
-        the policy's probabilities (what rank shows, also when the mode logs the baseline)."""
+        the policy's probabilities (what rank shows, also when the mode logs the baseline).
+        `mode`: the learning mode, when not the service's."""
         config = self._serving.config()
         service, policy = config.service, config.policy
+        mode = mode or service.learningMode
         loaded = self._serving.model()
         if loaded is None:
             # No model yet: explore around the baseline (the first action), as a fresh policy would.

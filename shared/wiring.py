@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from shared.offers.service import OffersService
     from shared.offers.signals import ShopperSignals
     from shared.poison import PoisonParking
+    from shared.policy import Policy
     from shared.ranker import Ranker
     from shared.serving_state import ServingState
     from simulator.runs import Simulations
@@ -248,11 +249,19 @@ class Wiring:
             self.apply_policy,
         )
 
-    def apply_policy(self, contract: PolicyContract) -> None:
+    def apply_policy(self, contract: PolicyContract) -> Policy:
         """A new learning policy, stored and served by this instance at once (the others within
-        CONFIG_CACHE_SECONDS); validated first (PolicyError)."""
-        self.config_store.put_policy(contract)
+        CONFIG_CACHE_SECONDS); validated first (PolicyError). Every door that sets one (PUT
+        policy, applyFromEvaluation, auto-optimization) comes here."""
+        policy = self.config_store.put_policy(contract)
         self.serving.refresh_config()
+        return policy
+
+    def flush_events(self, timeout: float) -> bool:
+        """Wait for the events published so far to be sent (tests, before their queues go); no
+        publisher built yet means nothing to wait for."""
+        publisher = self.__dict__.get("publisher")
+        return publisher is None or bool(publisher.flush(timeout=timeout))
 
     @once
     def model_admin(self) -> ModelAdmin:

@@ -75,7 +75,7 @@ class EvaluationJobs:
         archive: JoinedArchive,
         queue: Callable[[], QueueClient],
         online_policy: Callable[[], str],
-        apply_policy: Callable[[PolicyContract], None] | None = None,
+        apply_policy: Callable[[PolicyContract], object],
     ) -> None:
         self._cosmos = cosmos
         self._archive = archive
@@ -220,7 +220,7 @@ class EvaluationJobs:
         logged = results[0]  # Online(): the reward the online policy actually earned
         candidates = [r for r in results[3:] if r["arguments"] != online]
         decision = optimizer.decide(logged, candidates)
-        if decision["decision"] == "applied" and self._apply_policy is not None:
+        if decision["decision"] == "applied":
             self._apply_policy(PolicyContract.model_validate(decision["candidate"]))
         log.info("auto-optimization: %s", decision)
         return decision

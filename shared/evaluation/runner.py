@@ -12,6 +12,8 @@ from typing import Any
 from shared.evaluation.estimators import Estimate, dr, ips, snips
 from shared.evaluation.policies import Line, RewardModel, TargetPolicy, logged_probabilities
 
+WINDOW_SECONDS = 3600  # per-window estimates: an hour, as Personalizer's charts
+
 
 @dataclass
 class Terms:
@@ -62,7 +64,7 @@ def _window(line: Line, seconds: int) -> float:
 def evaluate(
     lines: Iterable[Line],
     policies: list[TargetPolicy],
-    window_seconds: int = 3600,
+    window_seconds: int = WINDOW_SECONDS,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     model = RewardModel()

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.evaluation.runner import WINDOW_SECONDS
+
 _STATUS_2022 = {
     "pending": "Running",
     "completed": "Succeeded",
@@ -49,7 +51,7 @@ def evaluation_2022(doc: dict[str, Any]) -> dict[str, Any]:
     out["content"] = {
         "startTime": doc["startTime"],
         "endTime": doc["endTime"],
-        "intervalInMinutes": 60,  # shared/evaluation/runner.py windows of an hour
+        "intervalInMinutes": WINDOW_SECONDS // 60,  # the jobs use the runner's windows
         "value": [_policy_2022(r) for r in results],
     }
     if doc.get("optimalPolicyName"):

@@ -106,11 +106,10 @@ def isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     bootstrap_resources()
     connections = connection_env()
     yield env
-    app = wiring.built()
-    if app is not None and "publisher" in app.__dict__:
+    if (app := wiring.built()) is not None:
         # the test's events reach its queues before they are dropped; otherwise the publisher
         # retries against missing queues for the rest of the run (and holds up its exit)
-        app.publisher.flush(timeout=10)
+        app.flush_events(timeout=10)
     for key, value in connections.items():  # a test may have broken them on purpose
         monkeypatch.setenv(key, value)
     drop_resources(env)
@@ -182,22 +181,16 @@ class LiveHost:
 
 
 @contextmanager
-def hosted(prepare: Callable[[], None] | None = None, **overrides: str) -> Iterator[LiveHost]:
-    """A live host on its own resources; `prepare` runs (with the environment pointing at them)
-    before the host starts, e.g. to load the demo catalog."""
+def resources(**overrides: str) -> Iterator[dict[str, str]]:
+    """Resources of their own, named in this process's environment (so `wiring` uses them too)
+    until the block ends; then dropped and the environment restored."""
     env = resource_env(uuid.uuid4().hex[:8], **overrides)
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     reset_caches()
     try:
         bootstrap_resources()
-        if prepare is not None:
-            prepare()
-        host = LiveHost(env)
-        try:
-            yield host
-        finally:
-            host.stop()
+        yield env
     finally:
         drop_resources(env)
         for key, value in saved.items():
@@ -206,6 +199,20 @@ def hosted(prepare: Callable[[], None] | None = None, **overrides: str) -> Itera
             else:
                 os.environ[key] = value
         reset_caches()
+
+
+@contextmanager
+def hosted(prepare: Callable[[], None] | None = None, **overrides: str) -> Iterator[LiveHost]:
+    """A live host on its own resources; `prepare` runs (with the environment pointing at them)
+    before the host starts, e.g. to load the demo catalog."""
+    with resources(**overrides) as env:
+        if prepare is not None:
+            prepare()
+        host = LiveHost(env)
+        try:
+            yield host
+        finally:
+            host.stop()
 
 
 def load_demo_catalog() -> None:

@@ -4,11 +4,8 @@ with estimates for the online policy, the baseline, uniform random and the candi
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,40 +14,14 @@ import pytest
 from shared import wiring
 from shared.evaluation.jobs import EvaluationRequest
 from simulator.worlds import TomAnna
-from tests.integration.conftest import (
-    LiveHost,
-    bootstrap_resources,
-    drop_resources,
-    reset_caches,
-    resource_env,
-)
+from tests.integration.conftest import LiveHost, hosted, resources
 
 V1 = "/personalizer/v1.0"
 
 
-@contextmanager
-def fresh_env() -> Iterator[dict[str, str]]:
-    """Resources of their own, named in this process's environment (so wiring sees them too)."""
-    values = resource_env(uuid.uuid4().hex[:8])
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    reset_caches()
-    bootstrap_resources()
-    try:
-        yield values
-    finally:
-        drop_resources(values)
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        reset_caches()
-
-
 @pytest.fixture(scope="module")
 def env() -> Iterator[dict[str, str]]:
-    with fresh_env() as values:
+    with resources() as values:
         yield values
 
 
@@ -165,58 +136,54 @@ def test_auto_optimization_applies_a_surely_better_policy_and_keeps_why() -> Non
     (no `-q`), so Tom/Anna's tastes are out of its reach; the grid's crossed policies, replayed
     over its logs, are surely better, and auto-optimization switches to one. Then the policy is
     switched again by `applyFromEvaluation`, and its errors are checked."""
-    with fresh_env() as values:
-        host = LiveHost(values)
-        try:
-            weak = {"name": "weak", "arguments": "--cb_explore_adf --epsilon 0.2"}
-            assert host.session.put(host.url(f"{V1}/configurations/policy"), json=weak).ok
-            play(host, 1000)
-            learned(1000)
-            app = wiring.current()
-            service = app.config_store.put_service(
-                app.config_store.service().model_copy(
-                    update={"isAutoOptimizationEnabled": True, "autoOptimizationFrequency": "PT2H"}
-                )
+    with hosted() as host:
+        weak = {"name": "weak", "arguments": "--cb_explore_adf --epsilon 0.2"}
+        assert host.session.put(host.url(f"{V1}/configurations/policy"), json=weak).ok
+        play(host, 1000)
+        learned(1000)
+        app = wiring.current()
+        service = app.config_store.put_service(
+            app.config_store.service().model_copy(
+                update={"isAutoOptimizationEnabled": True, "autoOptimizationFrequency": "PT2H"}
             )
-            # the host's own timer may get there first (every minute here): then it is not due
-            assert app.evaluations.auto_optimize(service, datetime.now(UTC)) in (
-                "queued",
-                "not due",
-            )
-            auto = [e for e in app.evaluations.list() if e["evaluationType"] == "Auto"]
-            assert len(auto) == 1
-            done = wait_done(host, f"{V1}/evaluations/{auto[0]['id']}", timeout=180)
-            assert done["status"] == "completed", done
-            decision = done["autoOptimization"]
-            assert decision["decision"] == "applied", decision
-            assert decision["candidateLow"] > decision["onlineEstimate"]
-            assert "-q ::" in decision["candidate"]["arguments"] and decision["reason"]
-            policy = host.session.get(host.url(f"{V1}/configurations/policy")).json()
-            assert policy["arguments"] == decision["candidate"]["arguments"]
-            sources = {r["name"]: r["policySource"] for r in done["policyResults"]}
-            assert sources["online"] == "Online" and sources["opt-synthcover-q"] == (
-                "OfflineExperimentation"
-            )
+        )
+        # the host's own timer may get there first (every minute here): then it is not due
+        assert app.evaluations.auto_optimize(service, datetime.now(UTC)) in (
+            "queued",
+            "not due",
+        )
+        auto = [e for e in app.evaluations.list() if e["evaluationType"] == "Auto"]
+        assert len(auto) == 1
+        done = wait_done(host, f"{V1}/evaluations/{auto[0]['id']}", timeout=180)
+        assert done["status"] == "completed", done
+        decision = done["autoOptimization"]
+        assert decision["decision"] == "applied", decision
+        assert decision["candidateLow"] > decision["onlineEstimate"]
+        assert "-q ::" in decision["candidate"]["arguments"] and decision["reason"]
+        policy = host.session.get(host.url(f"{V1}/configurations/policy")).json()
+        assert policy["arguments"] == decision["candidate"]["arguments"]
+        sources = {r["name"]: r["policySource"] for r in done["policyResults"]}
+        assert sources["online"] == "Online" and sources["opt-synthcover-q"] == (
+            "OfflineExperimentation"
+        )
 
-            apply = host.url("/personalizer/configurations/applyFromEvaluation")
-            ref = {"evaluationId": auto[0]["id"], "policyName": "opt-epsilon-0.05"}
-            assert host.session.post(apply, json=ref).status_code == 204
-            policy = host.session.get(host.url(f"{V1}/configurations/policy")).json()
-            assert policy == {
-                "name": "opt-epsilon-0.05",
-                "arguments": "--cb_explore_adf --epsilon 0.05",
-            }
-            refused = [
-                ({**ref, "evaluationId": "nope"}, 404),
-                ({**ref, "policyName": "nope"}, 400),
-                ({**ref, "policyName": "baseline"}, 400),
-                ({"policyName": "x"}, 400),
-            ]
-            for body, status in refused:
-                answer = host.session.post(apply, json=body)
-                assert answer.status_code == status, answer.text
-                assert answer.json()["error"]["code"]
-            policy = host.session.get(host.url(f"{V1}/configurations/policy")).json()
-            assert policy["name"] == "opt-epsilon-0.05"  # refused calls changed nothing
-        finally:
-            host.stop()
+        apply = host.url("/personalizer/configurations/applyFromEvaluation")
+        ref = {"evaluationId": auto[0]["id"], "policyName": "opt-epsilon-0.05"}
+        assert host.session.post(apply, json=ref).status_code == 204
+        policy = host.session.get(host.url(f"{V1}/configurations/policy")).json()
+        assert policy == {
+            "name": "opt-epsilon-0.05",
+            "arguments": "--cb_explore_adf --epsilon 0.05",
+        }
+        refused = [
+            ({**ref, "evaluationId": "nope"}, 404),
+            ({**ref, "policyName": "nope"}, 400),
+            ({**ref, "policyName": "baseline"}, 400),
+            ({"policyName": "x"}, 400),
+        ]
+        for body, status in refused:
+            answer = host.session.post(apply, json=body)
+            assert answer.status_code == status, answer.text
+            assert answer.json()["error"]["code"]
+        policy = host.session.get(host.url(f"{V1}/configurations/policy")).json()
+        assert policy["name"] == "opt-epsilon-0.05"  # refused calls changed nothing

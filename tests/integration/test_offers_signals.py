@@ -5,9 +5,7 @@ product page, and never an offer the shopper converted on or one whose cap is re
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -15,36 +13,15 @@ from typing import Any
 import pytest
 
 from shared import wiring
-from shared.catalog import demo
-from tests.integration.conftest import (
-    LiveHost,
-    bootstrap_resources,
-    drop_resources,
-    reset_caches,
-    resource_env,
-)
+from tests.integration.conftest import LiveHost, hosted, load_demo_catalog
 
 WAIT = 45.0
 
 
 @pytest.fixture(scope="module")
 def host() -> Iterator[LiveHost]:
-    env = resource_env(uuid.uuid4().hex[:8], OFFERS_CONTROL_PERCENT="0", SIGNALS_CACHE_SECONDS="1")
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    reset_caches()
-    bootstrap_resources()
-    demo.load(wiring.current().catalog)
-    live = LiveHost(env)
-    yield live
-    live.stop()
-    drop_resources(env)
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    reset_caches()
+    with hosted(load_demo_catalog, OFFERS_CONTROL_PERCENT="0", SIGNALS_CACHE_SECONDS="1") as live:
+        yield live
 
 
 def post_activity(host: LiveHost, events: list[dict[str, Any]]) -> None:

@@ -16,6 +16,8 @@ from azure.core.credentials import AzureKeyCredential
 
 from shared.policy import DEFAULT_POLICY
 from tests.integration.conftest import LiveHost
+from tests.integration.sdk_samples import ACTIONS as ACTIONS_SDK
+from tests.integration.sdk_samples import CONTEXT, SLOT_ANSWERS, SLOTS
 
 ACTIONS = [
     {"id": "news", "features": [{"topic": "news"}]},
@@ -130,36 +132,16 @@ def test_new_client_multi_slot_as_its_own_tests_do(live_host: LiveHost) -> None:
     assert "--ccb_explore_adf" in updated["arguments"]
     assert "--ccb_explore_adf" in admin.get_policy()["arguments"]
     client = PersonalizerClient(endpoint(live_host), AzureKeyCredential("x"))
-    actions = [
-        {"id": "NewsArticle", "features": [{"type": "News"}]},
-        {"id": "SportsArticle", "features": [{"type": "Sports"}]},
-        {"id": "EntertainmentArticle", "features": [{"type": "Entertainment"}]},
-    ]
-    slots = [
-        {
-            "id": "Main Article",
-            "baselineAction": "NewsArticle",
-            "positionFeatures": [{"Size": "Large", "Position": "Top Middle"}],
-            "excludedActions": ["SportsArticle", "EntertainmentArticle"],
-        },
-        {
-            "id": "Side Bar",
-            "baselineAction": "SportsArticle",
-            "positionFeatures": [{"Size": "Small", "Position": "Bottom Right"}],
-            "excludedActions": ["EntertainmentArticle"],
-        },
-    ]
-    context = [{"user": {"profileType": "anonymousUser"}}, {"device": {"mobile": True}}]
     for request in (
-        {"actions": actions, "slots": slots, "eventId": "123456789"},
-        {"actions": actions, "slots": slots, "eventId": "123", "contextFeatures": context},
+        {"actions": ACTIONS_SDK, "slots": SLOTS, "eventId": "123456789"},
+        {"actions": ACTIONS_SDK, "slots": SLOTS, "eventId": "123", "contextFeatures": CONTEXT},
     ):
         response = client.rank_multi_slot(request)
         assert response["eventId"] == request["eventId"]
-        assert [s["rewardActionId"] for s in response["slots"]] == ["NewsArticle", "SportsArticle"]
+        assert [s["rewardActionId"] for s in response["slots"]] == SLOT_ANSWERS
     client.reward_multi_slot("123456789", {"reward": [{"slotId": "Main Article", "value": 1.0}]})
     client.reward_multi_slot("123", {"reward": [{"slotId": "slot_id_to_be_rewarded", "value": 1}]})
     client.activate_multi_slot("123456789")
     # single-slot rank keeps working under the multi-slot policy
-    assert client.rank({"actions": actions})["rewardActionId"]
+    assert client.rank({"actions": ACTIONS_SDK})["rewardActionId"]
     admin.reset_policy()

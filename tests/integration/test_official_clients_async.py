@@ -23,33 +23,9 @@ from azure.core.credentials import AzureKeyCredential
 
 from shared.policy import DEFAULT_POLICY
 from tests.integration.conftest import LiveHost
+from tests.integration.sdk_samples import ACTIONS, CONTEXT, SLOT_ANSWERS, SLOTS
 
 KEY = AzureKeyCredential("unused-locally")
-ACTIONS = [
-    {"id": "NewsArticle", "features": [{"type": "News"}]},
-    {"id": "SportsArticle", "features": [{"type": "Sports"}]},
-    {"id": "EntertainmentArticle", "features": [{"type": "Entertainment"}]},
-]
-CONTEXT = [
-    {"user": {"profileType": "anonymousUser", "latLong": "47.6,-122.1"}},
-    {"environment": {"dayOfMonth": "28", "monthOfYear": "8", "weather": "Sunny"}},
-    {"device": {"mobile": True, "windows": True}},
-    {"recentActivity": {"itemsInCart": 3}},
-]
-SLOTS = [
-    {
-        "id": "Main Article",
-        "baselineAction": "NewsArticle",
-        "positionFeatures": [{"Size": "Large", "Position": "Top Middle"}],
-        "excludedActions": ["SportsArticle", "EntertainmentArticle"],
-    },
-    {
-        "id": "Side Bar",
-        "baselineAction": "SportsArticle",
-        "positionFeatures": [{"Size": "Small", "Position": "Bottom Right"}],
-        "excludedActions": ["EntertainmentArticle"],
-    },
-]
 
 
 def run(host: LiveHost, scenario: Callable[..., Awaitable[None]]) -> None:
@@ -107,8 +83,7 @@ def test_multi_slot_rank_with_and_without_context_features(live_host: LiveHost) 
             assert response["eventId"] == event_id
             slots = response["slots"]
             assert len(slots) == len(SLOTS)
-            assert slots[0]["rewardActionId"] == "NewsArticle"
-            assert slots[1]["rewardActionId"] == "SportsArticle"
+            assert [s["rewardActionId"] for s in slots] == SLOT_ANSWERS
 
     run(live_host, scenario)
 
