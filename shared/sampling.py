@@ -42,8 +42,9 @@ def epsilon_greedy(scores: Sequence[float], epsilon: float) -> list[float]:
 # policy weighs each logged decision by q / p. Synthcover (the default) ends with probability 0
 # on every non-greedy action, so rank mixes in the least uniform exploration that lifts each of K
 # actions to FLOOR_MASS / K. With 2%: importance weights stay below 50 K (350 for 7 actions,
-# 2,500 for 50), and at most 2% of traffic is spent on it. 5% cost synthcover 7 points of CTR on
-# Tom/Anna (0.968 -> 0.897), 2% about 3 (0.968 -> 0.940; docs/benchmarks.md, "Learning policies in-process").
+# 2,500 for 50), and at most 2% of traffic is spent on it. On Tom/Anna a 5% floor cost synthcover
+# 7 points of CTR (0.968 -> 0.897), 2% about 3 (-> 0.940); docs/benchmarks.md, "Learning
+# policies in-process".
 FLOOR_MASS = 0.02
 
 
