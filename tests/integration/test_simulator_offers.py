@@ -41,7 +41,11 @@ def test_retail_shoppers_through_offers_and_activity_learn(shop: LiveHost) -> No
     late = (windows[-1].app + windows[-2].app) / 2  # two windows: less noise than one
     assert late > values.best_fixed + 0.05, f"{curve.table(windows)}\n{values}"
     assert last.app > 1.8 * last.random
-    assert last.app > windows[0].app + 0.1  # learned during the run
+    # learned during the run: far above the first 200 decisions, served before any model (at
+    # 40/s the first model arrives after them). Not the first 800: how much of those is learned
+    # already depends on the machine's load (0.21-0.38 measured), the cold start does not (0.14).
+    cold = curve.windows(rows, 200)[0]
+    assert last.app > cold.app + 0.15, f"{curve.table(windows)}\ncold start: {cold}"
 
 
 def test_a_queue_driven_retail_run_posts_activity_the_app_records(shop: LiveHost) -> None:
