@@ -43,14 +43,15 @@ def slot_namespace(slot_id: str, slot_features: list[Any]) -> dict[str, Any]:
     return {SLOT_NAMESPACE: merged}
 
 
-def action_lines(actions: list[RankableAction]) -> list[str]:
-    """The actions' VW lines. The location for an error message is built only when one is
-    raised (a per-action f-string on every rank cost more than the memoised lookups)."""
+def action_lines(actions: list[RankableAction], feature_lists: list[Any]) -> list[str]:
+    """The actions' VW lines from their `feature_lists` (read once per rank: the decision event
+    logs the same lists). The location for an error message is built only when one is raised (a
+    per-action f-string on every rank cost more than the memoised lookups)."""
     try:
-        return [features.cached_action_line(action_features(a)) for a in actions]
+        return [features.cached_action_line(f) for f in feature_lists]
     except features.FeatureError:
-        for a in actions:  # again, naming the action, to raise the same error located
-            features.cached_action_line(action_features(a), f"actions[{a['id']}]")
+        for a, f in zip(actions, feature_lists, strict=True):  # again, to name the action
+            features.cached_action_line(f, f"actions[{a['id']}]")
         raise
 
 
@@ -89,7 +90,8 @@ class Ranker:
             if request.excludedActions:
                 excluded = set(request.excludedActions)
                 eligible = [a for a in eligible if a["id"] not in excluded]
-            lines = action_lines(eligible)
+            feature_lists = [action_features(a) for a in eligible]
+            lines = action_lines(eligible, feature_lists)
         except features.FeatureError as exc:
             raise _feature_error(exc) from exc
         decision, probabilities = self._decide(
@@ -97,6 +99,7 @@ class Ranker:
             request.contextFeatures,
             context,
             eligible,
+            feature_lists,
             lines,
             request.excludedActions,
             mode=learning_mode,
@@ -123,8 +126,13 @@ class Ranker:
         event id, which activate uses), so it joins, learns and archives like a single-slot one."""
         event_id = request.eventId or new_id()
         try:
+            all_features = [action_features(a) for a in request.actions]
             lines_by_id = dict(
-                zip((a["id"] for a in request.actions), action_lines(request.actions), strict=True)
+                zip(
+                    (a["id"] for a in request.actions),
+                    action_lines(request.actions, all_features),
+                    strict=True,
+                )
             )
             slot_contexts = []
             for index, slot in enumerate(request.slots):
@@ -149,6 +157,7 @@ class Ranker:
                 context,
                 line,
                 eligible,
+                [action_features(a) for a in eligible],
                 [lines_by_id[a["id"]] for a in eligible],
                 sorted(unavailable),
                 mode=None,
@@ -171,6 +180,7 @@ class Ranker:
         context_features: list[Any],
         context: str,
         eligible: list[RankableAction],
+        feature_lists: list[Any],
         lines: list[str],
         excluded: list[str],
         *,
@@ -216,7 +226,7 @@ class Ranker:
             timestamp=self._clock(),
             context=context_features,
             action_ids=[a["id"] for a in eligible],
-            action_features=[action_features(a) for a in eligible],
+            action_features=feature_lists,
             ranking=served,
             probabilities=[logged[i] for i in served],
             excluded=excluded,
