@@ -220,7 +220,7 @@ class ServiceConfiguration(_Model):
     def _auto_start(cls, value: str | None) -> str | None:
         if value is not None:
             try:
-                datetime.fromisoformat(value.replace("Z", "+00:00"))
+                datetime.fromisoformat(value)  # Python 3.11 reads `Z` too
             except ValueError as exc:
                 raise ValueError("autoOptimizationStartDate must be an ISO-8601 date") from exc
         return value

@@ -126,14 +126,10 @@ class Ranker:
         event id, which activate uses), so it joins, learns and archives like a single-slot one."""
         event_id = request.eventId or new_id()
         try:
+            ids = [a["id"] for a in request.actions]
             all_features = [action_features(a) for a in request.actions]
-            lines_by_id = dict(
-                zip(
-                    (a["id"] for a in request.actions),
-                    action_lines(request.actions, all_features),
-                    strict=True,
-                )
-            )
+            features_by_id = dict(zip(ids, all_features, strict=True))
+            lines_by_id = dict(zip(ids, action_lines(request.actions, all_features), strict=True))
             slot_contexts = []
             for index, slot in enumerate(request.slots):
                 context = [*request.contextFeatures, slot_namespace(slot.id, slot.slot_features)]
@@ -157,7 +153,7 @@ class Ranker:
                 context,
                 line,
                 eligible,
-                [action_features(a) for a in eligible],
+                [features_by_id[a["id"]] for a in eligible],
                 [lines_by_id[a["id"]] for a in eligible],
                 sorted(unavailable),
                 mode=None,

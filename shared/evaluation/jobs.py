@@ -68,6 +68,13 @@ def _iso(t: datetime) -> str:
     return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def _utc(value: str | datetime) -> datetime:
+    """An ISO-8601 time (`Z` or an offset; Python 3.11 reads both) or a datetime, made aware:
+    one without a zone is taken as UTC."""
+    t = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
 class EvaluationJobs:
     def __init__(
         self,
@@ -90,8 +97,7 @@ class EvaluationJobs:
         evaluation_id: str | None = None,
         evaluation_type: str = "Manual",
     ) -> dict[str, Any]:
-        start = request.startTime.replace(tzinfo=request.startTime.tzinfo or UTC)
-        end = request.endTime.replace(tzinfo=request.endTime.tzinfo or UTC)
+        start, end = _utc(request.startTime), _utc(request.endTime)
         if end <= start or end - start > timedelta(days=MAX_DAYS):
             message = f"endTime must be after startTime, at most {MAX_DAYS} days later"
             raise ApiError(400, "InvalidEvaluationTimeRange", message)
@@ -138,8 +144,7 @@ class EvaluationJobs:
 
     # --- the queue trigger's side --------------------------------------------------------------
     def create_importance(self, request: ImportanceRequest, item_id: str) -> dict[str, Any]:
-        start = request.startTime.replace(tzinfo=request.startTime.tzinfo or UTC)
-        end = request.endTime.replace(tzinfo=request.endTime.tzinfo or UTC)
+        start, end = _utc(request.startTime), _utc(request.endTime)
         if end <= start or end - start > timedelta(days=MAX_DAYS):
             message = f"endTime must be after startTime, at most {MAX_DAYS} days later"
             raise ApiError(400, "InvalidFeatureImportanceTimeRange", message)
@@ -177,8 +182,7 @@ class EvaluationJobs:
         return str(doc["status"])
 
     def compute(self, doc: dict[str, Any]) -> dict[str, Any]:
-        start = datetime.fromisoformat(doc["startTime"].replace("Z", "+00:00"))
-        end = datetime.fromisoformat(doc["endTime"].replace("Z", "+00:00"))
+        start, end = _utc(doc["startTime"]), _utc(doc["endTime"])
         online = self._online_policy()
         sources = {"online": "Online", "baseline": "Baseline", "random": "Random"}
         candidates = [{**p, "source": "Custom"} for p in doc["policies"]]
@@ -251,13 +255,11 @@ class EvaluationJobs:
             return "disabled"
         every = parse_duration(service.autoOptimizationFrequency or DEFAULT_AUTO_FREQUENCY)
         begins = service.autoOptimizationStartDate
-        if begins:
-            start = datetime.fromisoformat(begins.replace("Z", "+00:00"))
-            if now < (start if start.tzinfo else start.replace(tzinfo=UTC)):
-                return "not started"
+        if begins and now < _utc(begins):
+            return "not started"
         state = self._cosmos.read(CONTAINER, AUTO_STATE_ID) or {"id": AUTO_STATE_ID}
         last = state.get("lastQueued")
-        if last and now - datetime.fromisoformat(last) < every:
+        if last and now - _utc(last) < every:
             return "not due"
         span = min(every, timedelta(days=MAX_DAYS))
         request = EvaluationRequest(
@@ -275,8 +277,7 @@ class EvaluationJobs:
         return "queued"
 
     def importance(self, doc: dict[str, Any]) -> dict[str, Any]:
-        start = datetime.fromisoformat(doc["startTime"].replace("Z", "+00:00"))
-        end = datetime.fromisoformat(doc["endTime"].replace("Z", "+00:00"))
+        start, end = _utc(doc["startTime"]), _utc(doc["endTime"])
         lines = list(self._lines(start, end))
         if not lines:
             raise ValueError("no learned decisions in the logs between startTime and endTime")
@@ -285,7 +286,7 @@ class EvaluationJobs:
 
     def _lines(self, start: datetime, end: datetime) -> Iterator[Line]:
         for line in self._archive.lines(self._archive.paths_between(start, end)):
-            stamp = datetime.fromisoformat(str(line["Timestamp"]).replace("Z", "+00:00"))
+            stamp = _utc(str(line["Timestamp"]))
             if start <= stamp < end:
                 yield line
 
